@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make demo   set up, generate the demo data, load it, build and test the models, print the margin summary
+#   make test   set up and run every test
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= data/demo
+
+.PHONY: setup demo test bench clean help
+
+help:
+	@echo "make demo   - install, generate demo data, load, dbt build, print margin summary"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make bench  - benchmark generation, loading and building (SIZE=1000000)"
+	@echo "make clean  - remove the virtualenv, warehouse and generated data"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ai-margin generate --data-dir $(DEMO_DIR) --scenario all
+	$(BIN)/ai-margin run --data-dir $(DEMO_DIR)
+	$(BIN)/ai-margin summary
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+SIZE ?= 1000000
+bench: $(STAMP)
+	$(BIN)/ai-margin bench --events $(SIZE)
+
+clean:
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/.dlt data target logs

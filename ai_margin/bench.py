@@ -1,0 +1,92 @@
+"""Benchmark: generate, load and build at a given size; print wall time, rows/s and peak memory.
+
+Each stage runs as its own process (the real CLI) so its peak resident memory is measured alone
+(os.wait4 rusage of that child). Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+
+def _run_stage(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, stdout) of one CLI invocation."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "ai_margin.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"stage `ai-margin {' '.join(args)}` failed:\n{out[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def _jsonl_copy(data_dir: Path, out_dir: Path, limit: int) -> int:
+    """Write the first `limit` generated events as JSON Lines (what many apps actually log)."""
+    import duckdb
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"""
+        copy (select * exclude (occurred_at), strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%fZ') as occurred_at
+              from read_parquet('{data_dir}/usage/**/*.parquet') limit {int(limit)})
+        to '{out_dir}/events.jsonl' (format json)
+    """)
+    return con.execute(f"select count(*) from read_json('{out_dir}/events.jsonl')").fetchone()[0]
+
+
+def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: str,
+              say: Callable[[str], None] = print) -> dict:
+    wanted = [s.strip() for s in stages.split(",") if s.strip()]
+    data_dir, warehouse = work_dir / "data", work_dir / "bench.duckdb"
+    say(f"Benchmark: {events:,} events, {customers:,} customers, {days} days on "
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
+    results: dict[str, dict] = {}
+
+    def report(name: str, seconds: float, peak: float, rows: int | None = None) -> None:
+        rate = f"{rows / seconds:>12,.0f} rows/s" if rows else " " * 19
+        say(f"  {name:<12} {seconds:>8.1f} s  {rate}  peak {peak:>7,.0f} MiB")
+        results[name] = {"seconds": round(seconds, 2), "peak_mib": round(peak), "rows": rows}
+
+    if "generate" in wanted:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        seconds, peak, _ = _run_stage(["generate", "--data-dir", str(data_dir), "--events", str(events),
+                                       "--customers", str(customers), "--days", str(days), "--scenario", "all"])
+        rows = json.loads((data_dir / "manifest.json").read_text())["events"]
+        report("generate", seconds, peak, rows)
+    rows = json.loads((data_dir / "manifest.json").read_text())["events"]
+    if "load" in wanted:
+        for f in warehouse.parent.glob(warehouse.name + "*"):
+            f.unlink()
+        shutil.rmtree(warehouse.parent / ".dlt", ignore_errors=True)
+        seconds, peak, _ = _run_stage(["load", "--data-dir", str(data_dir), "--warehouse", str(warehouse),
+                                       "--only", "usage_events"])
+        report("load parquet", seconds, peak, rows)
+        seconds, peak, _ = _run_stage(["load", "--data-dir", str(data_dir), "--warehouse", str(warehouse),
+                                       "--only", "model_prices", "--only", "stripe", "--only", "provider_costs",
+                                       "--only", "overhead"])
+        report("load other", seconds, peak)
+    if "load-jsonl" in wanted:
+        jsonl_dir = work_dir / "jsonl"
+        shutil.rmtree(jsonl_dir, ignore_errors=True)
+        n = _jsonl_copy(data_dir, jsonl_dir / "usage", min(rows, 1_000_000))
+        jsonl_wh = work_dir / "jsonl.duckdb"
+        for f in work_dir.glob("jsonl.duckdb*"):
+            f.unlink()
+        seconds, peak, _ = _run_stage(["load", "--data-dir", str(jsonl_dir), "--warehouse", str(jsonl_wh),
+                                       "--only", "usage_events"])
+        report("load jsonl", seconds, peak, n)
+    if "build" in wanted:
+        seconds, peak, _ = _run_stage(["build", "--warehouse", str(warehouse), "--quiet"])
+        report("dbt build", seconds, peak, rows)
+    return results

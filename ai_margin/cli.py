@@ -1,0 +1,302 @@
+"""ai-margin: the command line of the margin warehouse.
+
+    ai-margin generate --data-dir data/demo --scenario all
+    ai-margin run --data-dir data/demo      # load then dbt build
+    ai-margin summary                        # per-customer and per-feature margins
+    ai-margin status                         # what is loaded, when, row counts, last build
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from ai_margin.paths import DEFAULT_WAREHOUSE, dbt_target_dir, warehouse_path
+
+
+class CliError(Exception):
+    """A failure with a one-line reason for the user."""
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ai_margin.generate import SCENARIOS, Options, generate
+
+    scenarios: list[str] = []
+    for s in args.scenario or []:
+        scenarios.extend(SCENARIOS if s == "all" else [s])
+    opt = Options(out_dir=Path(args.data_dir), seed=args.seed, customers=args.customers, days=args.days,
+                  events=args.events if args.events is not None else args.customers * args.days * 28,
+                  end_date=args.end_date, scenarios=tuple(dict.fromkeys(scenarios)),
+                  progress=lambda m: say(f"  {m}"))
+    say(f"Generating synthetic data into {opt.out_dir} (seed {opt.seed})")
+    started = time.perf_counter()
+    try:
+        manifest = generate(opt)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    seconds = time.perf_counter() - started
+    say(f"Generated {manifest['events']:,} usage events for {manifest['customers']} customers, "
+        f"{manifest['start_date']} to {manifest['end_date']}, in {seconds:.1f}s")
+    for name, day in manifest["scenarios"].items():
+        say(f"  scenario {name:<22} starts {day}")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from ai_margin.load import load_all
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    if data_dir is not None and not data_dir.is_dir():
+        raise CliError(f"data directory not found: {data_dir}")
+    warehouse = warehouse_path(args.warehouse)
+    say(f"Loading into {warehouse}")
+    started = time.perf_counter()
+    try:
+        load_all(data_dir, warehouse, only=args.only, say=say)
+    except Exception as exc:  # dlt wraps source errors; show the innermost reason
+        raise CliError(f"load failed: {_root_cause(exc)}") from exc
+    say(f"Load finished in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ai_margin.build import run_dbt
+
+    warehouse = warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin load` first)")
+    say(f"Building models in {warehouse} (dbt build)")
+    started = time.perf_counter()
+    dbt_args = ["build", *(["--select", args.select] if args.select else []),
+                *(["--full-refresh"] if args.full_refresh else [])]
+    result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
+    seconds = time.perf_counter() - started
+    if not result.success:
+        failed = _dbt_failures(result)
+        reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
+        raise CliError(reason)
+    say(f"Build finished in {seconds:.1f}s")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cmd_load(args)
+    return cmd_build(args)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import duckdb
+
+    warehouse = warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin load` first)")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    tables = con.execute("""
+        select schema_name, table_name, estimated_size from duckdb_tables()
+        where schema_name like 'raw_%' and table_name not like '_dlt_%'
+        order by schema_name, table_name
+    """).fetchall()
+    status = {"warehouse": str(warehouse), "raw_tables": [], "loads": [], "last_build": None}
+    for schema, table, _ in tables:
+        rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        status["raw_tables"].append({"table": f"{schema}.{table}", "rows": rows})
+    for schema in sorted({t[0] for t in tables}):
+        try:
+            last = con.execute(f'select max(inserted_at) from "{schema}"._dlt_loads where status = 0').fetchone()[0]
+        except duckdb.Error:
+            last = None
+        status["loads"].append({"dataset": schema, "last_loaded_at": last.isoformat() if last else None})
+    run_results = dbt_target_dir(warehouse) / "target" / "run_results.json"
+    if run_results.exists():
+        rr = json.loads(run_results.read_text())
+        counts: dict[str, int] = {}
+        for r in rr.get("results", []):
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        status["last_build"] = {"command": " ".join(rr.get("args", {}).get("invocation_command", "").split()[:2])
+                                or rr.get("args", {}).get("which"),
+                                "finished_at": rr.get("metadata", {}).get("generated_at"),
+                                "elapsed_s": round(rr.get("elapsed_time", 0), 1), "results": counts}
+    if args.json:
+        say(json.dumps(status, indent=2))
+        return 0
+    say(f"Warehouse: {warehouse}")
+    say("Raw tables:")
+    for t in status["raw_tables"]:
+        say(f"  {t['table']:<45} {t['rows']:>12,} rows")
+    say("Last successful load per dataset:")
+    for load in status["loads"]:
+        say(f"  {load['dataset']:<25} {load['last_loaded_at'] or 'never'}")
+    b = status["last_build"]
+    if b:
+        results = ", ".join(f"{v} {k}" for k, v in sorted(b["results"].items()))
+        say(f"Last build: {b['finished_at']} ({b['elapsed_s']}s): {results}")
+    else:
+        say("Last build: never")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from ai_margin.summary import print_summary
+
+    warehouse = warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin run` first)")
+    print_summary(warehouse, top=args.top, say=say)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ai_margin.bench import run_bench
+
+    run_bench(events=args.events, customers=args.customers, days=args.days, work_dir=Path(args.work_dir),
+              stages=args.stages, say=say)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _root_cause(exc: BaseException | None) -> str:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            break
+        exc = nxt
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _dbt_failures(result) -> str:
+    failures = []
+    for r in getattr(result.result, "results", None) or []:
+        if str(r.status) in ("error", "fail"):
+            failures.append(f"{r.node.name} ({r.status})")
+    if not failures:
+        return ""
+    more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
+    return ", ".join(failures[:5]) + more
+
+
+def _add_common(p: argparse.ArgumentParser, data_dir: bool = True) -> None:
+    if data_dir:
+        p.add_argument("--data-dir", metavar="DIR", default=os.environ.get("AI_MARGIN_DATA_DIR"),
+                       help="input folder in the layout of shared/contracts/INPUTS.md (usage/, stripe/, "
+                            "providers/, overhead/); env AI_MARGIN_DATA_DIR. Without it each source reads "
+                            "its location from dlt config, e.g. SOURCES__USAGE_EVENTS__USAGE_DIR")
+    p.add_argument("--warehouse", metavar="FILE", default=None,
+                   help=f"DuckDB warehouse file (default: env AI_MARGIN_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ai-margin",
+        description="Margin warehouse for AI-powered SaaS: load usage, Stripe billing, provider costs and "
+                    "model prices with dlt into DuckDB, then build per-customer, per-feature margins with dbt.",
+        epilog="Example: ai-margin generate --data-dir data/demo --scenario all && "
+               "ai-margin run --data-dir data/demo && ai-margin summary")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="write deterministic synthetic input data (usage, Stripe, provider bills)",
+                       description="Write a deterministic synthetic data set in the input layout: usage events "
+                                   "(Parquet), Stripe objects in API shapes, OpenAI/Anthropic cost pages, a FOCUS "
+                                   "export for Bedrock, and overhead cost pools.")
+    g.add_argument("--data-dir", metavar="DIR", required=True, help="folder to write (created if missing)")
+    g.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default 42)")
+    g.add_argument("--customers", type=int, default=200, help="number of customers (default 200)")
+    g.add_argument("--days", type=int, default=90, help="length of the period in days (default 90)")
+    g.add_argument("--events", type=int, default=None,
+                   help="target number of usage events before scenarios (default customers x days x 28)")
+    g.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 9, 30),
+                   help="last day of the period, YYYY-MM-DD (default 2026-09-30)")
+    g.add_argument("--scenario", action="append", metavar="NAME",
+                   choices=["all", "model_upgrade", "agent_loop", "unprofitable_customer", "prompt_change",
+                            "price_change"],
+                   help="switch on a scenario (repeatable): model_upgrade, agent_loop, unprofitable_customer, "
+                        "prompt_change, price_change, or all")
+    g.set_defaults(func=cmd_generate)
+
+    ld = sub.add_parser("load", help="run the dlt pipelines into the warehouse",
+                        description="Load model prices, usage events, Stripe objects, provider billing and overhead "
+                                    "pools into DuckDB. Unchanged usage files are skipped; reruns never double-count.")
+    _add_common(ld)
+    ld.add_argument("--only", action="append", metavar="SOURCE",
+                    choices=["model_prices", "usage_events", "stripe", "provider_costs", "overhead"],
+                    help="load only this source (repeatable)")
+    ld.set_defaults(func=cmd_load)
+
+    b = sub.add_parser("build", help="dbt build: seeds, models and data tests",
+                       description="Run `dbt build` on the warehouse: seeds, staging, intermediate and mart models, "
+                                   "and every data test. Exits non-zero if a model or an error-severity test fails.")
+    _add_common(b, data_dir=False)
+    b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_daily")
+    b.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
+    b.set_defaults(func=cmd_build)
+
+    r = sub.add_parser("run", help="load, then build", description="`ai-margin load` followed by `ai-margin build`.")
+    _add_common(r)
+    r.add_argument("--only", action="append", metavar="SOURCE", help=argparse.SUPPRESS)
+    r.add_argument("--select", metavar="SELECTOR", help="dbt node selection for the build step")
+    r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    r.add_argument("--quiet", action="store_true", help="print only errors from dbt")
+    r.set_defaults(func=cmd_run)
+
+    st = sub.add_parser("status", help="what is loaded, when, row counts, last build result",
+                        description="Show raw tables with row counts, the last successful load of each dataset and "
+                                    "the result of the last dbt build.")
+    _add_common(st, data_dir=False)
+    st.add_argument("--json", action="store_true", help="print as JSON")
+    st.set_defaults(func=cmd_status)
+
+    sm = sub.add_parser("summary", help="print per-customer and per-feature margins",
+                        description="Print a readable margin summary from the marts: totals, features, the most "
+                                    "and least profitable customers.")
+    _add_common(sm, data_dir=False)
+    sm.add_argument("--top", type=int, default=8, help="customers to show at each end (default 8)")
+    sm.set_defaults(func=cmd_summary)
+
+    be = sub.add_parser("bench", help="benchmark generate, load and build at a given size",
+                        description="Generate N events, load them and build the models, printing each stage's "
+                                    "wall time, rows/s and peak memory (RSS of this process and its children).")
+    be.add_argument("--events", type=int, default=1_000_000, help="usage events to generate (default 1,000,000)")
+    be.add_argument("--customers", type=int, default=2000, help="customers (default 2000)")
+    be.add_argument("--days", type=int, default=90, help="days (default 90)")
+    be.add_argument("--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)")
+    be.add_argument("--stages", default="generate,load,build",
+                    help="comma-separated stages to run: generate, load, load-jsonl, build (default generate,load,build)")
+    be.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"ai-margin {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ai-margin {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

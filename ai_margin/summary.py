@@ -1,0 +1,82 @@
+"""A readable margin summary printed from the marts (amounts rounded for display only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+
+def _money(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.2f}"
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def _table(say: Callable[[str], None], headers: list[str], rows: list[tuple], widths: list[int]) -> None:
+    say("  " + "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(headers, widths))))
+    for row in rows:
+        say("  " + "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = print) -> None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        total = con.execute("""
+            select min(margin_date), max(margin_date), sum(requests), sum(revenue_usd), sum(inference_cost_usd),
+                   sum(gross_margin_usd)
+            from marts.fct_margin_daily
+        """).fetchone()
+    except duckdb.CatalogException as exc:
+        raise SystemExit(f"ai-margin summary: error: marts not built yet ({exc})") from exc
+    first, last, requests, revenue, cost, margin = total
+    pct = float(margin) / float(revenue) * 100 if revenue else None
+    say("")
+    say(f"Margin summary, {first} to {last} (USD)")
+    say(f"  revenue {_money(revenue)}   inference cost {_money(cost)}   gross margin {_money(margin)} "
+        f"({_pct(pct)})   requests {requests:,}")
+
+    say("")
+    say("By feature")
+    rows = con.execute("""
+        select feature, category, requests, revenue_usd, inference_cost_usd, gross_margin_usd, gross_margin_pct,
+               mean_cost_per_request_usd
+        from marts.fct_feature_margin order by gross_margin_usd desc
+    """).fetchall()
+    _table(say, ["feature", "category", "requests", "revenue", "inference", "margin", "margin %", "$/request"],
+           [(f, c, f"{r:,}", _money(rev), _money(cst), _money(m), _pct(p), "-" if cpr is None else f"{cpr:.5f}")
+            for f, c, r, rev, cst, m, p, cpr in rows], [16, 12, 10, 12, 12, 12, 9, 10])
+
+    say("")
+    say("Customers by profitability")
+    for label, n, rev, m in con.execute("""
+        select profitability, count(*), sum(revenue_usd), sum(gross_margin_usd)
+        from marts.fct_customer_margin group by 1 order by 1
+    """).fetchall():
+        say(f"  {label:<14} {n:>5} customers   revenue {_money(rev):>12}   margin {_money(m):>12}")
+
+    cols = """customer_id, plan, cohort_month, requests, revenue_usd, inference_cost_usd, gross_margin_usd,
+              gross_margin_pct, profitability"""
+    headers = ["customer", "plan", "cohort", "requests", "revenue", "inference", "margin", "margin %", "class"]
+    widths = [14, 10, 10, 10, 12, 12, 12, 9, 12]
+
+    def fmt(rows):
+        return [(c, p, str(coh)[:7] if coh else "-", f"{r:,}", _money(rev), _money(cst), _money(m), _pct(pc), cl)
+                for c, p, coh, r, rev, cst, m, pc, cl in rows]
+
+    say("")
+    say(f"Least profitable {top} customers")
+    _table(say, headers, fmt(con.execute(
+        f"select {cols} from marts.fct_customer_margin where profitability <> 'no_activity' "
+        f"order by gross_margin_usd asc limit {int(top)}").fetchall()), widths)
+    say("")
+    say(f"Most profitable {top} customers")
+    _table(say, headers, fmt(con.execute(
+        f"select {cols} from marts.fct_customer_margin order by gross_margin_usd desc limit {int(top)}").fetchall()),
+        widths)
+    say("")

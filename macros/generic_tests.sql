@@ -1,0 +1,22 @@
+{% test non_negative(model, column_name) %}
+    select * from {{ model }} where {{ column_name }} < 0
+{% endtest %}
+
+{#- Fails when a file's quarantine share passes var('max_quarantine_share_pct'). -#}
+{% test quarantine_share_below(model, column_name, max_pct=none) %}
+    {%- set limit = max_pct if max_pct is not none else var('max_quarantine_share_pct', 5) %}
+    select * from {{ model }} where {{ column_name }} > {{ limit }}
+{% endtest %}
+
+{#- Every row's parts add up to its total, exactly. -#}
+{% test adds_up(model, total, parts) %}
+    select * from {{ model }}
+    where {{ total }} <> {{ parts | join(' + ') }}
+{% endtest %}
+
+{% test unique_combination(model, columns) %}
+    select {{ columns | join(', ') }}, count(*) as n
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}

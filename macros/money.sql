@@ -1,0 +1,61 @@
+{#- Money arithmetic in one place. Amounts are DECIMAL(38,10) in the reporting currency; never
+    floats. DuckDB's "/" on decimals returns a double, so divisions go through exact integer math. -#}
+
+{%- macro money_type() -%}decimal(38, 10){%- endmacro -%}
+
+{#- tokens x USD per million tokens, exact: decimal multiplication only. -#}
+{%- macro token_cost(tokens, price_per_mtok) -%}
+    cast(cast({{ tokens }} as decimal(38, 0)) * cast({{ price_per_mtok }} as decimal(38, 12)) * 0.000001 as {{ money_type() }})
+{%- endmacro -%}
+
+{#- Integer minor units (cents) in `currency` to reporting-currency money at `rate`. -#}
+{%- macro minor_to_money(amount_minor, rate) -%}
+    cast(cast({{ amount_minor }} as decimal(38, 0)) * 0.01 * cast({{ rate }} as decimal(38, 12)) as {{ money_type() }})
+{%- endmacro -%}
+
+{#- Margin % = margin / revenue x 100, null where revenue is zero; display-only, so a double is fine. -#}
+{%- macro margin_pct(margin, revenue) -%}
+    case when {{ revenue }} <> 0 then round(cast({{ margin }} as double) / cast({{ revenue }} as double) * 100, 4) end
+{%- endmacro -%}
+
+{#- A select over `relation` adding `output` = `amount` (money, the same on every row of a partition)
+    split across the rows of `partition_by` in proportion to `weight`, so that the parts add up to the
+    amount exactly, to the last 1e-10 (largest-remainder method on integer units; DuckDB's decimal "/"
+    would go through a double). Rows whose partition has no positive weight get null. -#}
+{%- macro allocate_exactly(relation, amount, weight, partition_by, order_by, output) -%}
+    select
+        * exclude (_sign, _units, _weight, _total_weight, _floor, _remainder),
+        _sign * cast(
+            _floor + case when row_number() over (
+                    partition by {{ partition_by }} order by _remainder desc, {{ order_by }}
+                ) <= _units - sum(_floor) over (partition by {{ partition_by }}) then 1 else 0 end
+            as decimal(38, 0)
+        ) * 0.0000000001 as {{ output }}
+    from (
+        select
+            *,
+            (_units * _weight) // nullif(_total_weight, 0) as _floor,
+            (_units * _weight) % nullif(_total_weight, 0) as _remainder
+        from (
+            select
+                *,
+                sum(_weight) over (partition by {{ partition_by }}) as _total_weight
+            from (
+                select
+                    *,
+                    -- whole units of 1e-10, allocated as a magnitude so integer division floors
+                    sign({{ amount }}) as _sign,
+                    abs(cast({{ amount }} * 10000000000 as hugeint)) as _units,
+                    cast(({{ weight }}) * 1000000000000 as hugeint) as _weight
+                from {{ relation }}
+            )
+        )
+    )
+{%- endmacro -%}
+
+{#- money / count, exact to 1e-10 (truncated): an average amount without passing through a double. -#}
+{%- macro money_per(amount, count) -%}
+    case when {{ count }} > 0 then
+        cast(cast({{ amount }} * 10000000000 as hugeint) // {{ count }} as decimal(38, 0)) * 0.0000000001
+    end
+{%- endmacro -%}

@@ -1,0 +1,92 @@
+-- One row per application customer: every key seen in usage or mapped from Stripe, plus the
+-- explicit `unattributed` bucket for usage, cost and revenue that maps to no known customer.
+with stripe_customers as (
+
+    select * from {{ ref('stg_stripe__customers') }}
+
+),
+
+subscriptions as (
+
+    select
+        stripe_customer_id,
+        plan,
+        started_at
+    from {{ ref('stg_stripe__subscriptions') }}
+    qualify row_number() over (
+        partition by stripe_customer_id
+        order by (status in ('active', 'trialing', 'past_due')) desc, started_at desc
+    ) = 1
+
+),
+
+usage_customers as (
+
+    select customer_id, min(usage_date) as first_usage_date, any_value(attribute_plan) as attribute_plan
+    from {{ ref('stg_usage__events') }}
+    group by customer_id
+
+),
+
+from_stripe as (
+
+    select
+        stripe_customers.customer_id,
+        stripe_customers.stripe_customer_id,
+        stripe_customers.customer_name,
+        stripe_customers.segment,
+        stripe_customers.region,
+        stripe_customers.company_size,
+        subscriptions.plan,
+        cast(stripe_customers.created_at as date) as signup_date
+    from stripe_customers
+    left join subscriptions using (stripe_customer_id)
+    qualify row_number() over (partition by stripe_customer_id order by stripe_customer_id) = 1
+
+),
+
+combined as (
+
+    select
+        coalesce(from_stripe.customer_id, usage_customers.customer_id) as customer_id,
+        from_stripe.stripe_customer_id,
+        from_stripe.customer_name,
+        coalesce(from_stripe.plan, usage_customers.attribute_plan, 'unknown') as plan,
+        coalesce(from_stripe.segment, 'unknown') as segment,
+        coalesce(from_stripe.region, 'unknown') as region,
+        from_stripe.company_size,
+        coalesce(from_stripe.signup_date, usage_customers.first_usage_date) as signup_date,
+        usage_customers.first_usage_date,
+        from_stripe.stripe_customer_id is not null as is_billed_in_stripe,
+        usage_customers.customer_id is not null as has_usage
+    from from_stripe
+    full outer join usage_customers on from_stripe.customer_id = usage_customers.customer_id
+
+),
+
+unattributed as (
+
+    select
+        '{{ var("unattributed_customer_id") }}' as customer_id,
+        cast(null as varchar) as stripe_customer_id,
+        'Unattributed' as customer_name,
+        'unattributed' as plan,
+        'unattributed' as segment,
+        'unattributed' as region,
+        cast(null as varchar) as company_size,
+        cast(null as date) as signup_date,
+        cast(null as date) as first_usage_date,
+        false as is_billed_in_stripe,
+        false as has_usage
+
+),
+
+final as (
+
+    select *, cast(date_trunc('month', signup_date) as date) as cohort_month from combined
+    union all
+    select *, cast(null as date) as cohort_month from unattributed
+
+)
+
+select * from final

@@ -1,0 +1,58 @@
+-- One row per customer over the loaded period, classified profitable, break-even or unprofitable.
+with daily as (
+
+    select * from {{ ref('fct_margin_daily') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+totals as (
+
+    select
+        customer_id,
+        min(margin_date) as first_date,
+        max(margin_date) as last_date,
+        sum(requests) as requests,
+        sum(revenue_usd) as revenue_usd,
+        sum(inference_cost_usd) as inference_cost_usd,
+        sum(gross_margin_usd) as gross_margin_usd
+    from daily
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        cast(customers.customer_id as varchar) as customer_id,
+        cast(customers.plan as varchar) as plan,
+        cast(customers.segment as varchar) as segment,
+        cast(customers.cohort_month as date) as cohort_month,
+        cast(totals.first_date as date) as first_date,
+        cast(totals.last_date as date) as last_date,
+        cast(coalesce(totals.requests, 0) as bigint) as requests,
+        cast(coalesce(totals.revenue_usd, 0) as {{ money_type() }}) as revenue_usd,
+        cast(coalesce(totals.inference_cost_usd, 0) as {{ money_type() }}) as inference_cost_usd,
+        cast(coalesce(totals.gross_margin_usd, 0) as {{ money_type() }}) as gross_margin_usd,
+        {{ margin_pct('totals.gross_margin_usd', 'totals.revenue_usd') }} as gross_margin_pct,
+        case when totals.revenue_usd <> 0
+            then round(cast(totals.inference_cost_usd as double) / cast(totals.revenue_usd as double), 4)
+        end as cost_to_revenue_ratio,
+        cast(case
+            when coalesce(totals.revenue_usd, 0) = 0 and coalesce(totals.inference_cost_usd, 0) = 0 then 'no_activity'
+            when coalesce(totals.revenue_usd, 0) <= 0 then 'unprofitable'
+            when totals.gross_margin_usd * 100 > totals.revenue_usd * {{ var('break_even_band_pct') }} then 'profitable'
+            when totals.gross_margin_usd * 100 < -totals.revenue_usd * {{ var('break_even_band_pct') }} then 'unprofitable'
+            else 'break_even'
+        end as varchar) as profitability
+    from customers
+    left join totals using (customer_id)
+
+)
+
+select * from final

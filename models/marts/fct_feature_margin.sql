@@ -1,0 +1,46 @@
+-- One row per feature over the loaded period.
+with daily as (
+
+    select * from {{ ref('fct_margin_daily') }}
+
+),
+
+features as (
+
+    select * from {{ ref('features') }}
+
+),
+
+totals as (
+
+    select
+        feature,
+        count(distinct customer_id) filter (where requests > 0) as active_customers,
+        sum(requests) as requests,
+        sum(revenue_usd) as revenue_usd,
+        sum(inference_cost_usd) as inference_cost_usd,
+        sum(gross_margin_usd) as gross_margin_usd
+    from daily
+    group by feature
+
+),
+
+final as (
+
+    select
+        cast(totals.feature as varchar) as feature,
+        cast(coalesce(features.category, 'uncatalogued') as varchar) as category,
+        cast(totals.active_customers as bigint) as active_customers,
+        cast(totals.requests as bigint) as requests,
+        cast(totals.revenue_usd as {{ money_type() }}) as revenue_usd,
+        cast(totals.inference_cost_usd as {{ money_type() }}) as inference_cost_usd,
+        cast(totals.gross_margin_usd as {{ money_type() }}) as gross_margin_usd,
+        {{ margin_pct('totals.gross_margin_usd', 'totals.revenue_usd') }} as gross_margin_pct,
+        cast({{ money_per('totals.inference_cost_usd', 'totals.requests') }} as {{ money_type() }})
+            as mean_cost_per_request_usd
+    from totals
+    left join features using (feature)
+
+)
+
+select * from final

@@ -1,0 +1,124 @@
+-- Day x customer x feature: recognised revenue, inference cost at list price, gross margin.
+-- A customer-day's revenue is allocated to its features by their share of that day's inference
+-- cost (by requests when the day cost nothing), exactly: the parts add up to the day's revenue.
+-- Revenue on days without usage stays on the customer under feature `unallocated`.
+-- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
+-- revenue recognised outside them stays in int_revenue_recognized_daily.
+with priced as (
+
+    select * from {{ ref('int_usage_events_priced') }} where is_production
+
+),
+
+reporting_window as (
+
+    select
+        coalesce(cast({{ "'" ~ var('margin_from_date') ~ "'" if var('margin_from_date', none) else 'null' }} as date),
+                 min(usage_date)) as from_date,
+        coalesce(cast({{ "'" ~ var('margin_to_date') ~ "'" if var('margin_to_date', none) else 'null' }} as date),
+                 max(usage_date)) as to_date
+    from priced
+
+),
+
+revenue as (
+
+    select revenue_date, customer_id, sum(revenue_usd) as revenue_usd
+    from {{ ref('int_revenue_recognized_daily') }}, reporting_window
+    where revenue_date between reporting_window.from_date and reporting_window.to_date
+    group by revenue_date, customer_id
+
+),
+
+usage_daily as (
+
+    select
+        usage_date as margin_date,
+        customer_id,
+        feature,
+        count(*) as requests,
+        count(*) filter (where not is_priced) as unpriced_requests,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(coalesce(estimated_cost_usd, 0)) as inference_cost_usd
+    from priced
+    group by all
+
+),
+
+with_revenue as (
+
+    select
+        usage_daily.*,
+        revenue.revenue_usd as customer_day_revenue_usd,
+        sum(usage_daily.inference_cost_usd) over (partition by usage_daily.margin_date, usage_daily.customer_id)
+            as customer_day_cost_usd
+    from usage_daily
+    left join revenue
+        on usage_daily.margin_date = revenue.revenue_date
+        and usage_daily.customer_id = revenue.customer_id
+
+),
+
+allocated as (
+
+    {{ allocate_exactly(
+        relation='with_revenue',
+        amount='customer_day_revenue_usd',
+        weight='case when customer_day_cost_usd > 0 then inference_cost_usd else requests end',
+        partition_by='margin_date, customer_id',
+        order_by='feature',
+        output='allocated_revenue_usd'
+    ) }}
+
+),
+
+revenue_without_usage as (
+
+    select
+        revenue.revenue_date as margin_date,
+        revenue.customer_id,
+        'unallocated' as feature,
+        0 as requests,
+        0 as unpriced_requests,
+        0 as input_tokens,
+        0 as output_tokens,
+        0 as inference_cost_usd,
+        revenue.revenue_usd
+    from revenue
+    anti join usage_daily
+        on revenue.revenue_date = usage_daily.margin_date
+        and revenue.customer_id = usage_daily.customer_id
+
+),
+
+combined as (
+
+    select
+        margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
+        inference_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
+    from allocated
+    union all by name
+    select * from revenue_without_usage
+
+),
+
+final as (
+
+    select
+        cast(margin_date as date) as margin_date,
+        cast(customer_id as varchar) as customer_id,
+        cast(feature as varchar) as feature,
+        cast(requests as bigint) as requests,
+        cast(unpriced_requests as bigint) as unpriced_requests,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        cast(revenue_usd as {{ money_type() }}) as revenue_usd,
+        cast(inference_cost_usd as {{ money_type() }}) as inference_cost_usd,
+        cast(revenue_usd - inference_cost_usd as {{ money_type() }}) as gross_margin_usd,
+        {{ margin_pct('revenue_usd - inference_cost_usd', 'revenue_usd') }} as gross_margin_pct
+    from combined
+
+)
+
+select * from final

@@ -1,0 +1,19 @@
+with source as (
+
+    {{ source_columns('overhead', 'cost_pools', {
+        '_row_key': 'varchar', 'period_start': 'date', 'period_end': 'date', 'cost_pool': 'varchar',
+        'amount': 'varchar', 'currency': 'varchar', 'feature': 'varchar', 'allocation_basis': 'varchar'
+    }) }}
+
+)
+
+select
+    _row_key as cost_pool_row_id,
+    period_start,
+    period_end,
+    lower(cost_pool) as cost_pool,
+    cast(amount as {{ money_type() }}) as amount,
+    upper(currency) as currency,
+    nullif(feature, '') as feature,
+    coalesce(nullif(lower(allocation_basis), ''), 'inference_cost') as allocation_basis
+from source

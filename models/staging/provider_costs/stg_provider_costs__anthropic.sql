@@ -1,0 +1,32 @@
+with source as (
+
+    {{ source_columns('provider_costs', 'anthropic_cost_report', {
+        '_row_key': 'varchar', 'starting_at': 'timestamptz', 'ending_at': 'timestamptz', 'amount': 'varchar',
+        'currency': 'varchar', 'description': 'varchar', 'cost_type': 'varchar', 'model': 'varchar',
+        'service_tier': 'varchar', 'token_type': 'varchar', 'workspace_id': 'varchar'
+    }) }}
+
+),
+
+final as (
+
+    select
+        _row_key as cost_row_id,
+        'anthropic' as provider,
+        'Anthropic' as invoice_issuer,
+        starting_at at time zone 'UTC' as charge_period_start,
+        ending_at at time zone 'UTC' as charge_period_end,
+        'usage' as charge_category,
+        model,
+        coalesce(token_type, description) as charge_description,
+        -- amounts arrive as decimal strings in cents
+        cast(cast(amount as decimal(38, 12)) * 0.01 as {{ money_type() }}) as billed_cost,
+        cast(cast(amount as decimal(38, 12)) * 0.01 as {{ money_type() }}) as effective_cost,
+        cast(null as {{ money_type() }}) as list_cost,
+        upper(currency) as billing_currency,
+        workspace_id as sub_account_id
+    from source
+
+)
+
+select * from final

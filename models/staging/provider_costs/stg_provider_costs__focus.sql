@@ -1,0 +1,55 @@
+-- FOCUS exports from any producer (and CUR 2.0 files carrying FOCUS-like columns): literal 'NULL'
+-- strings become nulls, enumerations are lower-cased, timestamps without a zone are read as UTC.
+with source as (
+
+    {{ source_columns('provider_costs', 'focus_costs', {
+        '_row_key': 'varchar',
+        'billed_cost|billedcost': 'varchar', 'effective_cost|effectivecost': 'varchar',
+        'list_cost|listcost': 'varchar', 'charge_category|chargecategory': 'varchar',
+        'charge_period_start|chargeperiodstart': 'varchar', 'charge_period_end|chargeperiodend': 'varchar',
+        'billing_currency|billingcurrency': 'varchar', 'provider_name|providername|provider': 'varchar',
+        'service_name|servicename': 'varchar', 'charge_description|chargedescription': 'varchar',
+        'sub_account_id|subaccountid': 'varchar'
+    }) }}
+
+),
+
+cleaned as (
+
+    select
+        _row_key,
+        {% for col in ['billed_cost', 'effective_cost', 'list_cost', 'charge_category', 'charge_period_start',
+                       'charge_period_end', 'billing_currency', 'provider_name', 'service_name',
+                       'charge_description', 'sub_account_id'] %}
+        case when upper(trim({{ col }})) in ('', 'NULL') then null else trim({{ col }}) end as {{ col }}{{ "," if not loop.last }}
+        {% endfor %}
+    from source
+
+),
+
+final as (
+
+    select
+        _row_key as cost_row_id,
+        case
+            when service_name ilike '%bedrock%' then 'aws.bedrock'
+            when service_name ilike '%openai%' then 'azure.ai.openai'
+            when service_name ilike '%vertex%' or service_name ilike '%gemini%' then 'gcp.vertex_ai'
+            else lower(provider_name)
+        end as provider,
+        provider_name as invoice_issuer,
+        cast(replace(charge_period_start, 'Z', '') as timestamp) as charge_period_start,
+        cast(replace(charge_period_end, 'Z', '') as timestamp) as charge_period_end,
+        lower(charge_category) as charge_category,
+        cast(null as varchar) as model,
+        charge_description,
+        cast(billed_cost as {{ money_type() }}) as billed_cost,
+        cast(coalesce(effective_cost, billed_cost) as {{ money_type() }}) as effective_cost,
+        cast(list_cost as {{ money_type() }}) as list_cost,
+        upper(billing_currency) as billing_currency,
+        sub_account_id
+    from cleaned
+
+)
+
+select * from final

@@ -1,0 +1,29 @@
+with source as (
+
+    {{ source_columns('stripe', 'credit_notes', {
+        'id': 'varchar', 'invoice': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'currency': 'varchar',
+        'created': 'bigint', 'effective_at': 'bigint', 'total': 'bigint', 'total_excluding_tax': 'bigint',
+        'subtotal_excluding_tax': 'bigint', 'type': 'varchar', 'reason': 'varchar'
+    }) }}
+
+),
+
+final as (
+
+    select
+        id as credit_note_id,
+        invoice as invoice_id,
+        customer as stripe_customer_id,
+        lower(status) as status,
+        upper(currency) as currency,
+        total as total_minor,
+        coalesce(total_excluding_tax, subtotal_excluding_tax, total) as total_excluding_tax_minor,
+        type as credit_note_type,
+        reason,
+        to_timestamp(coalesce(effective_at, created)) at time zone 'UTC' as effective_at,
+        to_timestamp(created) at time zone 'UTC' as created_at
+    from source
+
+)
+
+select * from final

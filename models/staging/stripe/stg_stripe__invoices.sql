@@ -1,0 +1,33 @@
+with source as (
+
+    {{ source_columns('stripe', 'invoices', {
+        'id': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'currency': 'varchar',
+        'created': 'bigint', 'period_start': 'bigint', 'period_end': 'bigint',
+        'subtotal': 'bigint', 'tax': 'bigint', 'total': 'bigint', 'total_excluding_tax': 'bigint',
+        'amount_paid': 'bigint', 'amount_due': 'bigint', 'status_transitions': 'json', 'billing_reason': 'varchar'
+    }) }}
+
+),
+
+final as (
+
+    select
+        id as invoice_id,
+        customer as stripe_customer_id,
+        lower(status) as status,
+        upper(currency) as currency,
+        subtotal as subtotal_minor,
+        coalesce(tax, 0) as tax_minor,
+        total as total_minor,
+        total_excluding_tax as total_excluding_tax_minor,
+        amount_paid as amount_paid_minor,
+        amount_due as amount_due_minor,
+        billing_reason,
+        to_timestamp(created) at time zone 'UTC' as created_at,
+        to_timestamp(cast(status_transitions ->> 'paid_at' as bigint)) at time zone 'UTC' as paid_at,
+        to_timestamp(cast(status_transitions ->> 'voided_at' as bigint)) at time zone 'UTC' as voided_at
+    from source
+
+)
+
+select * from final

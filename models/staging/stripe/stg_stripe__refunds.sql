@@ -1,0 +1,28 @@
+with source as (
+
+    {{ source_columns('stripe', 'refunds', {
+        'id': 'varchar', 'customer': 'varchar', 'charge': 'varchar', 'payment_intent': 'varchar',
+        'amount': 'bigint', 'currency': 'varchar', 'status': 'varchar', 'reason': 'varchar',
+        'created': 'bigint', 'metadata': 'json'
+    }) }}
+
+),
+
+final as (
+
+    select
+        id as refund_id,
+        customer as stripe_customer_id,
+        charge as charge_id,
+        payment_intent as payment_intent_id,
+        metadata ->> 'invoice' as invoice_id,
+        amount as amount_minor,
+        upper(currency) as currency,
+        lower(status) as status,
+        reason,
+        to_timestamp(created) at time zone 'UTC' as created_at
+    from source
+
+)
+
+select * from final

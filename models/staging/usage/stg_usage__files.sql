@@ -1,0 +1,30 @@
+-- One row per usage file: the version last read and what came of its records.
+with source as (
+
+    {{ source_columns('usage', 'usage_files', {
+        'source_file': 'varchar', 'file_fingerprint': 'varchar', 'size_bytes': 'bigint',
+        'rows_read': 'bigint', 'rows_loaded': 'bigint', 'rows_quarantined': 'bigint',
+        'duplicates_in_file': 'bigint', 'content_fields_dropped': 'bigint', 'read_at': 'timestamptz'
+    }) }}
+
+),
+
+final as (
+
+    select
+        source_file,
+        file_fingerprint,
+        size_bytes,
+        rows_read,
+        rows_loaded,
+        rows_quarantined,
+        duplicates_in_file,
+        content_fields_dropped,
+        case when rows_read > 0
+            then round(rows_quarantined * 100.0 / rows_read, 4) else 0 end as quarantine_share_pct,
+        read_at at time zone 'UTC' as read_at
+    from source
+
+)
+
+select * from final

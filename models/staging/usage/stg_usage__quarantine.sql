@@ -1,0 +1,32 @@
+-- Quarantined records of the current version of each usage file (older versions were superseded).
+with quarantine as (
+
+    {{ source_columns('usage', 'usage_quarantine', {
+        'source_file': 'varchar', 'source_row': 'bigint', 'file_fingerprint': 'varchar',
+        'raw_text': 'varchar', 'reason': 'varchar', 'quarantined_at': 'timestamptz'
+    }) }}
+
+),
+
+files as (
+
+    select * from {{ ref('stg_usage__files') }}
+
+),
+
+final as (
+
+    select
+        quarantine.source_file,
+        quarantine.source_row,
+        quarantine.raw_text,
+        quarantine.reason,
+        quarantine.quarantined_at at time zone 'UTC' as quarantined_at
+    from quarantine
+    inner join files
+        on quarantine.source_file = files.source_file
+        and quarantine.file_fingerprint = files.file_fingerprint
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""dlt sources: one per origin. Each takes its location from dlt config or explicit arguments."""
