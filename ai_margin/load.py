@@ -102,7 +102,7 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
             r = usage_report
             detail = (f"{r.total('rows_loaded'):,} events from {len(r.files)} new or changed file(s) "
                       f"({r.files_skipped} unchanged skipped); {r.total('rows_quarantined'):,} quarantined; "
-                      f"{r.total('duplicates_in_file'):,} duplicate ids in files; "
+                      f"{r.total('duplicates_in_file') + r.total('duplicates_across_files'):,} repeated event ids skipped; "
                       f"content fields dropped from {r.total('content_fields_dropped'):,} records")
         say(f"  {name:<15} done in {seconds:.1f}s: {detail}")
         if name == "usage_events" and usage_report.total("rows_quarantined"):

@@ -23,6 +23,7 @@ from typing import Iterator
 
 import dlt
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
@@ -70,6 +71,7 @@ class FileReport:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     duplicates_in_file: int = 0
+    duplicates_across_files: int = 0
     content_fields_dropped: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -103,6 +105,13 @@ def _list_sql(values) -> str:
     return "[" + ", ".join(_sql_str(v) for v in values) + "]"
 
 
+def _decode_or_none(line: bytes) -> str | None:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _nullable(table: pa.Table) -> pa.Table:
     """Same schema for every file (DuckDB marks some columns NOT NULL depending on the file)."""
     return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
@@ -120,109 +129,140 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT")
+
+
+@dataclass
+class Column:
+    """How one source field is read: a SQL expression and the DuckDB type it has in the file."""
+    expr: str
+    sql_type: str = "VARCHAR"
+
+
 class UsageFileReader:
-    """Turns one file into (valid events, quarantined rows) Arrow tables with a DuckDB query."""
+    """Turns one file into (valid events, quarantined rows) Arrow tables with DuckDB queries.
+
+    Each file gets a view `src` with `_row` (1-based line or row number) and one expression per
+    source field; typing and validation then run as one vectorised query over it."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         con.execute("set TimeZone = 'UTC'")
 
-    # -- per-format: a view `src` with one column per source field, plus `_row` and `_raw` ----------
+    # -- per format -------------------------------------------------------------------------------
 
-    def _jsonl_view(self, path: Path) -> dict[str, str]:
+    def _jsonl_source(self, path: Path) -> tuple[dict[str, Column], str]:
         opener = gzip.open if path.name.endswith(".gz") else open
         with opener(path, "rb") as fh:
-            lines = fh.read().split(b"\n")
-        if lines and lines[-1].strip() == b"":
-            lines.pop()
-        table = pa.table({"_row": pa.array(range(1, len(lines) + 1), pa.int64()),
-                          "_line": pa.array(lines, pa.binary()).cast(pa.string(), safe=False)})
-        self.con.register("_lines", table)
+            data = fh.read()
+        # Split lines without creating a Python object per line: offsets into one buffer.
+        buf = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(buf == 10)
+        if len(data) and data[-1:] != b"\n":
+            ends = np.append(ends, len(data))
+        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+        offsets = np.append(starts, ends[-1] if len(ends) else 0).astype(np.int64)
+        lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends),
+                                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        try:
+            text = lines.cast(pa.large_string())  # validates UTF-8 in one vectorised pass
+        except pa.ArrowInvalid:  # rare: decode line by line, invalid lines become null (quarantined)
+            text = pa.array([_decode_or_none(b) for b in lines.to_pylist()], pa.large_string())
+        self.con.register("_lines", pa.table({"_row": pa.array(np.arange(1, len(ends) + 1), pa.int64()),
+                                              "_line": text}))
         self.con.execute("""
-            create or replace temp view src as
-            select _row, _line as _raw, case when json_valid(_line) and json_type(_line) = 'OBJECT'
-                                         then _line::json end as _j
-            from _lines where trim(_line) <> ''
+            create or replace temp table _keyed as
+            select _row, _raw, _is_object, case when _is_object then json_keys(_raw) end as _keys
+            from (
+                select _row, _raw, _raw is not null and json_valid(_raw) and starts_with(ltrim(_raw), '{') as _is_object
+                from (select _row, case when ends_with(_line, chr(13)) then rtrim(_line, chr(13)) else _line end as _raw
+                      from _lines)
+                where _raw is null or trim(_raw) <> ''
+            )
         """)
-        # Every key that occurs in the file becomes a source "column" read from the JSON object.
-        keys = [r[0] for r in self.con.execute(
-            "select distinct unnest(json_keys(_j)) from src where _j is not null").fetchall()]
-        getters = {}
-        for key in keys:
-            path_expr = "$." + '"' + key.replace('"', '\\"') + '"'
-            if key == "attributes":
-                getters[key] = f"json_extract(_j, {_sql_str(path_expr)})"
-            else:
-                getters[key] = f"json_extract_string(_j, {_sql_str(path_expr)})"
-        return getters
-
-    def _table_view(self, path: Path) -> dict[str, str]:
-        name = path.name.lower()
-        if name.endswith(".parquet"):
-            reader = f"read_parquet({_sql_str(str(path))}, file_row_number = true)"
-            self.con.execute(f"create or replace temp view _file as select * from {reader}")
-            row_expr = "file_row_number + 1"
-        else:
-            reader = (f"read_csv({_sql_str(str(path))}, header = true, all_varchar = true, "
-                      f"store_rejects = true, rejects_scan = '_csv_scan', rejects_table = '_csv_rejects')")
-            self.con.execute(f"create or replace temp table _file as select row_number() over () + 1 as _csv_row, * from {reader}")
-            row_expr = "_csv_row"
-        cols = [r[0] for r in self.con.execute("describe _file").fetchall()
-                if r[0] not in ("file_row_number", "_csv_row")]
-        struct = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in cols if c not in CONTENT_FIELDS)
+        keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
+        paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
         self.con.execute(f"""
             create or replace temp view src as
-            select {row_expr} as _row, to_json(struct_pack({struct})) as _raw, * from _file
-        """)
-        getters = {}
-        for c in cols:
-            getters[c] = f"to_json({_ident(c)})" if c == "attributes" else _ident(c)
-        return getters
+            select _row, _raw, _is_object, _keys,
+                   case when _is_object then json_extract_string(_raw, {paths}) end as _values
+            from _keyed
+        """ if keys else "create or replace temp view src as select *, cast(null as varchar[]) as _values from _keyed")
+        columns = {k: Column(f"_values[{i + 1}]") for i, k in enumerate(keys)}
+        return columns, "_is_object"
 
-    # -- shared: typing, validation, quarantine ---------------------------------------------------
+    def _table_source(self, path: Path) -> tuple[dict[str, Column], str]:
+        name = path.name.lower()
+        if name.endswith(".parquet"):
+            self.con.execute(f"""
+                create or replace temp view src as
+                select file_row_number + 1 as _row, * exclude (file_row_number)
+                from read_parquet({_sql_str(str(path))}, file_row_number = true)
+            """)
+        else:
+            self.con.execute(f"""
+                create or replace temp table src as
+                select row_number() over () + 1 as _row, *
+                from read_csv({_sql_str(str(path))}, header = true, all_varchar = true, store_rejects = true,
+                              rejects_scan = '_csv_scan', rejects_table = '_csv_rejects')
+            """)
+        described = self.con.execute("describe src").fetchall()
+        columns = {c: Column(_ident(c), t) for c, t, *_ in described if c != "_row"}
+        return columns, "true"
+
+    # -- typing and validation --------------------------------------------------------------------
+
+    @staticmethod
+    def _typed(name: str, target: str, col: Column) -> tuple[str, str | None]:
+        """(typed expression, expression that is true when a present value failed to convert)."""
+        src, t = col.expr, col.sql_type.upper()
+        if target == "BIGINT" and t in INTEGER_TYPES or target == t and t != "VARCHAR":
+            return f"cast({src} as {target})", None
+        if target == "VARCHAR":
+            return (f"cast({src} as varchar)" if t != "VARCHAR" else src), None
+        if target == "TIMESTAMPTZ" and t.startswith("TIMESTAMP"):
+            return f"cast({src} as timestamptz)", None  # naive timestamps are read as UTC
+        if target == "TIMESTAMPTZ" and (t in INTEGER_TYPES or t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")):
+            return f"to_timestamp(cast({src} as double))", None
+        if target == "JSON":
+            if t.startswith("MAP") or t.startswith("STRUCT"):
+                return f"cast(to_json({src}) as varchar)", None
+            typed = f"case when json_valid({src}) and starts_with(ltrim({src}), '{{') then {src} end"
+            return typed, f"{src} is not null and ({typed}) is null"
+        text = f"nullif(trim(cast({src} as varchar)), '')"
+        if target == "TIMESTAMPTZ":
+            typed = (f"case when regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') "
+                     f"then to_timestamp(cast({text} as double)) else try_cast({text} as timestamptz) end")
+        else:
+            typed = f"try_cast({text} as {target})"
+        return typed, f"{text} is not null and ({typed}) is null"
 
     def read(self, path: Path, source_file: str, file_fingerprint: str) -> tuple[pa.Table, pa.Table, FileReport]:
-        name = path.name.lower()
-        is_json = name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
-        getters = self._jsonl_view(path) if is_json else self._table_view(path)
+        is_json = path.name.lower().endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
+        columns, parsed = self._jsonl_source(path) if is_json else self._table_source(path)
         report = FileReport(path=source_file)
 
-        def source_of(field_name: str) -> str | None:
-            """The field, else its OpenTelemetry aliases, as present in this file (per record)."""
-            present = [getters[c] for c in (field_name, *ALIASES.get(field_name, ())) if c in getters]
-            if not present:
-                return None
-            return present[0] if len(present) == 1 else "coalesce(" + ", ".join(
-                f"cast({g} as varchar)" if field_name != "attributes" else g for g in present) + ")"
-
         select, checks = [], []
-        for name_, sql_type in FIELDS.items():
-            raw = source_of(name_)
-            if raw is None:
-                typed = DEFAULTS.get(name_, "null")
-                select.append(f"cast({typed} as {sql_type}) as {name_}")
-                if name_ in REQUIRED:
-                    checks.append(f"'missing {name_}'")
+        for name, target in FIELDS.items():
+            present = [columns[c] for c in (name, *ALIASES.get(name, ())) if c in columns]
+            if not present:
+                select.append(f"cast({DEFAULTS.get(name, 'null')} as {target}) as {name}")
+                if name in REQUIRED:
+                    checks.append(f"'missing {name}'")
                 continue
-            raw_s = f"nullif(trim(cast({raw} as varchar)), '')"
-            if name_ == "occurred_at":
-                typed = (f"case when {raw_s} is null then null "
-                         f"when regexp_full_match({raw_s}, '-?[0-9]+(\\.[0-9]+)?') "
-                         f"then to_timestamp(cast({raw_s} as double)) "
-                         f"else try_cast({raw_s} as timestamptz) end")
-            elif name_ == "attributes":
-                typed = f"case when json_type({raw}) = 'OBJECT' then {raw} end"
-            else:
-                typed = f"try_cast({raw_s} as {sql_type})"
-            default = DEFAULTS.get(name_)
-            value = f"coalesce({typed}, {default})" if default else typed
-            select.append(f"{value} as {name_}")
-            if name_ in REQUIRED:
-                checks.append(f"case when {raw_s} is null then 'missing {name_}' end")
-            if sql_type != "VARCHAR":
-                what = {"BIGINT": "an integer", "BOOLEAN": "a boolean", "TIMESTAMPTZ": "a timestamp",
-                        "JSON": "an object"}.get(sql_type, "a number")
-                checks.append(f"case when {raw_s} is not null and {typed} is null then '{name_} is not {what}' end")
+            typed_parts = [self._typed(name, target, c) for c in present]
+            typed = typed_parts[0][0] if len(typed_parts) == 1 else \
+                "coalesce(" + ", ".join(t for t, _ in typed_parts) + ")"
+            raw_null = " and ".join(f"{c.expr} is null" for c in present)
+            select.append(f"coalesce({typed}, {DEFAULTS[name]}) as {name}" if name in DEFAULTS else f"{typed} as {name}")
+            if name in REQUIRED:
+                checks.append(f"case when {raw_null} or cast({typed} as varchar) = '' then 'missing {name}' end")
+            what = {"BIGINT": "an integer", "BOOLEAN": "a boolean", "TIMESTAMPTZ": "a timestamp",
+                    "JSON": "an object"}.get(target, "a number")
+            for _, bad in typed_parts:
+                if bad:
+                    checks.append(f"case when {bad} then '{name} is not {what}' end")
         invariants = [
             *(f"case when {c} < 0 then 'negative {c}' end" for c in COUNTS),
             "case when cache_read_input_tokens + cache_creation_input_tokens > input_tokens "
@@ -232,64 +272,51 @@ class UsageFileReader:
             "case when reasoning_output_tokens > output_tokens then 'reasoning_output_tokens exceed output_tokens' end",
             "case when quantity < 0 then 'negative quantity' end",
         ]
-        extra_keys = [k for k in getters if k not in KNOWN]
-        content_present = [k for k in getters if k in CONTENT_FIELDS]
+        extra_keys = [k for k in columns if k not in KNOWN]
+        content_keys = [k for k in columns if k in CONTENT_FIELDS]
         if is_json:
-            not_json = "case when _j is null then 'not a JSON object' end"
-            extras = (f"case when _j is not null and len(list_filter(json_keys(_j), "
-                      f"lambda k: not list_contains({_list_sql(KNOWN)}, k))) > 0 "
+            extras = (f"case when len(list_filter(_keys, lambda k: not list_contains({_list_sql(KNOWN)}, k))) > 0 "
                       f"then cast(to_json(map_from_entries(list_transform(list_filter("
-                      f"json_keys(_j), lambda k: not list_contains({_list_sql(KNOWN)}, k)), "
-                      f"lambda k: {{'key': k, 'value': _j->k}}))) as varchar) end")
-            has_content = f"coalesce(list_has_any(json_keys(_j), {_list_sql(CONTENT_FIELDS)}), false)"
-            # Quarantined raw text never carries content: parsed lines are re-serialised without it;
-            # unparseable lines that mention a content field are withheld.
-            raw_text = (f"case when _j is not null then cast(to_json(map_from_entries(list_transform(list_filter("
-                        f"json_keys(_j), lambda k: not list_contains({_list_sql(CONTENT_FIELDS)}, k)), "
-                        f"lambda k: {{'key': k, 'value': _j->k}}))) as varchar) "
-                        f"when regexp_matches(_raw, '\"({'|'.join(f.replace('.', chr(92) + '.') for f in CONTENT_FIELDS)})\"') "
-                        f"then '[withheld: malformed line names a content field]' "
-                        f"else _raw end")
+                      f"_keys, lambda k: not list_contains({_list_sql(KNOWN)}, k)), "
+                      f"lambda k: {{'key': k, 'value': json_extract(_raw, '$.\"' || k || '\"')}}))) as varchar) end"
+                      if extra_keys else "cast(null as varchar)")
+            has_content = f"coalesce(list_has_any(_keys, {_list_sql(CONTENT_FIELDS)}), false)" if content_keys else "false"
         else:
-            not_json = "null"
-            extras = ("cast(to_json(struct_pack(" + ", ".join(f"{_ident(k)} := cast({getters[k]} as varchar)"
-                                                              for k in extra_keys) + ")) as varchar)") \
+            extras = ("cast(to_json(struct_pack(" + ", ".join(
+                f"{_ident(k)} := cast({columns[k].expr} as varchar)" for k in extra_keys) + ")) as varchar)") \
                 if extra_keys else "cast(null as varchar)"
-            has_content = " or ".join(f"{_ident(k)} is not null" for k in content_present) or "false"
-            raw_text = "cast(_raw as varchar)"
-
-        self.con.execute(f"""
-            create or replace temp table _typed as
-            select _row, {raw_text} as _raw_text, {has_content} as _has_content, {extras} as extra_fields,
-                   {", ".join(select)},
-                   coalesce({not_json}, concat_ws('; ', {", ".join(checks) if checks else "null"})) as _type_reason
-            from src
-        """)
+            has_content = " or ".join(f"{_ident(k)} is not null" for k in content_keys) or "false"
+        not_object = f"case when not {parsed} then 'not a JSON object' end" if is_json else "null"
         self.con.execute(f"""
             create or replace temp table _checked as
-            select *, nullif(concat_ws('; ', nullif(_type_reason, ''),
-                                       {", ".join(invariants)}), '') as _reason
-            from _typed
+            select *, nullif(coalesce(_not_object, concat_ws('; ', {", ".join(invariants)}, _type_reason)), '')
+                      as _reason
+            from (
+                select _row, {has_content} as _has_content, {extras} as extra_fields,
+                       {not_object} as _not_object,
+                       {", ".join(select)},
+                       nullif(concat_ws('; ', {", ".join(checks) if checks else "null"}), '') as _type_reason
+                from src
+            )
         """)
         ts = datetime.now(timezone.utc)
-        columns = ", ".join(FIELDS)
         valid = self.con.sql(f"""
-            select {columns}, extra_fields,
+            select {", ".join(FIELDS)}, extra_fields,
                    {_sql_str(source_file)} as source_file, _row as source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint
             from _checked where _reason is null
             qualify row_number() over (partition by event_id order by _row) = 1
         """).to_arrow_table()
         quarantine = self.con.sql(f"""
-            select {_sql_str(source_file)} as source_file, _row as source_row,
+            select {_sql_str(source_file)} as source_file, _checked._row as source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint,
-                   left(_raw_text, {RAW_TEXT_LIMIT}) as raw_text, _reason as reason,
-                   cast(? as timestamptz) as quarantined_at
-            from _checked where _reason is not null
+                   left({self._raw_text(is_json, columns)}, {RAW_TEXT_LIMIT}) as raw_text,
+                   _reason as reason, cast(? as timestamptz) as quarantined_at
+            from _checked join src on src._row = _checked._row
+            where _reason is not null
         """, params=[ts]).to_arrow_table()
-        stats = self.con.execute("""
-            select count(*), count(*) filter (where _reason is null),
-                   count(*) filter (where _has_content)
+        read, passed, with_content = self.con.execute("""
+            select count(*), count(*) filter (where _reason is null), count(*) filter (where _has_content)
             from _checked
         """).fetchone()
         reasons = self.con.execute("""
@@ -302,30 +329,47 @@ class UsageFileReader:
             if rejects.num_rows:
                 quarantine = pa.concat_tables([quarantine, rejects.cast(quarantine.schema)])
                 reasons.append(("malformed CSV line", rejects.num_rows))
-                stats = (stats[0] + rejects.num_rows, stats[1], stats[2])
-        report.rows_read = stats[0]
+                read += rejects.num_rows
+        report.rows_read = read
         report.rows_loaded = valid.num_rows
         report.rows_quarantined = quarantine.num_rows
-        report.duplicates_in_file = stats[1] - valid.num_rows
-        report.content_fields_dropped = stats[2]
+        report.duplicates_in_file = passed - valid.num_rows
+        report.content_fields_dropped = with_content
         report.reasons = dict(reasons)
         return _nullable(valid), _nullable(quarantine), report
 
+    @staticmethod
+    def _raw_text(is_json: bool, columns: dict[str, Column]) -> str:
+        """The rejected record as text, never with content: parsed JSON is re-serialised without the
+        content fields; an unparseable line that names a content field is withheld."""
+        if not is_json:
+            return "cast(to_json(struct_pack(" + ", ".join(
+                f"{_ident(c)} := src.{_ident(c)}" for c in columns if c not in CONTENT_FIELDS) + ")) as varchar)"
+        content_pattern = "|".join(f.replace(".", "\\.") for f in CONTENT_FIELDS)
+        return (f"case when src._is_object then cast(to_json(map_from_entries(list_transform(list_filter("
+                f"src._keys, lambda k: not list_contains({_list_sql(CONTENT_FIELDS)}, k)), "
+                f"lambda k: {{'key': k, 'value': json_extract(src._raw, '$.\"' || k || '\"')}}))) as varchar) "
+                f"when src._raw is null then '[not valid UTF-8]' "
+                f"when regexp_matches(src._raw, '\"({content_pattern})\"') "
+                f"then '[withheld: malformed line names a content field]' else src._raw end")
+
     def _csv_rejects(self, source_file: str, file_fingerprint: str, ts: datetime) -> pa.Table:
         try:
-            rows = self.con.execute(f"""
+            return self.con.sql(f"""
                 select {_sql_str(source_file)} as source_file, cast(line as bigint) as source_row,
                        {_sql_str(file_fingerprint)} as file_fingerprint,
                        left(csv_line, {RAW_TEXT_LIMIT}) as raw_text,
                        'malformed CSV line: ' || error_type as reason, cast(? as timestamptz) as quarantined_at
                 from _csv_rejects
-            """, [ts]).to_arrow_table()
+            """, params=[ts]).to_arrow_table()
         except duckdb.CatalogException:
             return pa.table({})
-        return rows
 
 
-EVENTS_HINTS = dict(table_name="usage_events", write_disposition="merge", primary_key="event_id")
+# Upsert on event_id: a run hands dlt each id once (first delivery in path order within the run), and
+# a later run's delivery replaces the stored one. Much faster than delete-insert with dedup.
+EVENTS_HINTS = dict(table_name="usage_events", write_disposition={"disposition": "merge", "strategy": "upsert"},
+                    primary_key="event_id")
 # Quarantine rows of a file version are replaced when that file is read again.
 QUARANTINE_HINTS = dict(table_name="usage_quarantine", write_disposition={"disposition": "merge",
                         "strategy": "delete-insert"}, merge_key="source_file", primary_key=("source_file", "source_row"))
@@ -344,6 +388,8 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
     if not root.is_dir():
         raise FileNotFoundError(f"usage directory not found: {root}")
     state = dlt.current.resource_state().setdefault("files", {})
+    seen = duckdb.connect()  # event ids handed to dlt in this run
+    seen.execute("create table seen (event_id varchar)")
     for path in discover_files(root):
         report.files_seen += 1
         rel = path.relative_to(root).as_posix()
@@ -366,6 +412,14 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
             con.close()
         report.files.append(file_report)
         if valid.num_rows:
+            seen.register("new_events", valid)
+            fresh = seen.sql("select * from new_events anti join seen using (event_id)").to_arrow_table()
+            seen.execute("insert into seen select event_id from new_events")
+            seen.unregister("new_events")
+            file_report.duplicates_across_files = valid.num_rows - fresh.num_rows
+            file_report.rows_loaded = fresh.num_rows
+            valid = _nullable(fresh)
+        if valid.num_rows:
             yield dlt.mark.with_hints(valid, dlt.mark.make_hints(**EVENTS_HINTS))
         if quarantine.num_rows:
             yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS))
@@ -374,7 +428,9 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
             "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
             "rows_quarantined": file_report.rows_quarantined,
             "duplicates_in_file": file_report.duplicates_in_file,
+            "duplicates_across_files": file_report.duplicates_across_files,
             "content_fields_dropped": file_report.content_fields_dropped,
             "read_at": datetime.now(timezone.utc),
         }], dlt.mark.make_hints(**FILES_HINTS))
         state[rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": digest}
+    seen.close()

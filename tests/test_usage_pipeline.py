@@ -101,6 +101,7 @@ def test_exact_counts_in_events_and_quarantine(loaded):
     assert q(warehouse, "select count(*) from raw_usage.usage_quarantine")[0][0] == EXPECTED_QUARANTINE
     assert report.total("rows_quarantined") == EXPECTED_QUARANTINE
     assert report.total("duplicates_in_file") == 1  # e1 twice inside a.jsonl
+    assert report.total("duplicates_across_files") == 2  # e1 again in b.jsonl.gz, e10 again in d.parquet
     # e5 (prompt, messages) and the d.parquet row (completion); the malformed e9 line is withheld in quarantine
     assert report.total("content_fields_dropped") == 2
 
