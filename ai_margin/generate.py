@@ -224,23 +224,22 @@ def make_usage(opt: Options, cust: Customers, rng: np.random.Generator) -> pa.Ta
     input_tokens = np.maximum(rng.lognormal(np.log(f_in), 0.8), 1)
     output_tokens = np.where(f_out > 0, np.maximum(rng.lognormal(np.log(np.maximum(f_out, 1)), 0.7), 1), 0)
 
-    model = np.array([f.model for f in FEATURES], dtype=object)[feature]
-    provider = np.array([f.provider for f in FEATURES], dtype=object)[feature]
-    operation = np.array([f.operation for f in FEATURES], dtype=object)[feature]
-    prompt_version = np.full(n, "v1", dtype=object)
+    # Strings are built by Arrow from integer codes (dictionary arrays), never as Python objects.
+    model_names = [f.model for f in FEATURES] + [UPGRADED_SUMMARIZE_MODEL]
+    model_code = feature.copy()
+    prompt_v2 = np.zeros(n, dtype=bool)
 
     if "unprofitable_customer" in opt.scenarios:
         big = cust_idx == len(cust.app_id) - 1
         input_tokens[big] *= 4  # long-context documents
     if "prompt_change" in opt.scenarios:
-        chat = (feature == FEATURE_INDEX["chat_assistant"]) & \
+        prompt_v2 = (feature == FEATURE_INDEX["chat_assistant"]) & \
             (day_idx >= (opt.scenario_day("prompt_change") - opt.start_date).days)
-        input_tokens[chat] *= 1.4
-        prompt_version[chat] = "v2"
+        input_tokens[prompt_v2] *= 1.4
     if "model_upgrade" in opt.scenarios:
         up = (feature == FEATURE_INDEX["summarize"]) & \
             (day_idx >= (opt.scenario_day("model_upgrade") - opt.start_date).days)
-        model[up] = UPGRADED_SUMMARIZE_MODEL
+        model_code[up] = len(FEATURES)
         output_tokens[up] *= 1.12  # the new model is also a little more verbose
 
     input_tokens = input_tokens.astype(np.int64)
@@ -250,85 +249,84 @@ def make_usage(opt: Options, cust: Customers, rng: np.random.Generator) -> pa.Ta
     cached = rng.random(n) < cache_prob
     cache_read = np.where(cached, (input_tokens * cache_share * rng.uniform(0.7, 1.0, n)), 0).astype(np.int64)
     # Anthropic calls that miss the cache write it; a fifth of the writes use the 1-hour TTL.
-    is_anthropic = (provider == "anthropic")
+    is_anthropic = np.array([f.provider == "anthropic" for f in FEATURES])[feature]
     writes = is_anthropic & ~cached & (cache_prob > 0) & (rng.random(n) < 0.5)
     cache_write = np.where(writes, (input_tokens - cache_read) * 0.5, 0).astype(np.int64)
     cache_write_1h = np.where(writes & (rng.random(n) < 0.2), cache_write, 0).astype(np.int64)
     reasoning = (output_tokens * np.array([f.reasoning_share for f in FEATURES])[feature]).astype(np.int64)
 
-    u = rng.random(n)
-    status = np.where(u < 0.01, "error", "ok").astype(object)
-    output_tokens = np.where(status == "error", 0, output_tokens)
-    reasoning = np.where(status == "error", 0, reasoning)
+    is_error = rng.random(n) < 0.01  # failed calls still consumed their input
+    output_tokens[is_error] = 0
+    reasoning[is_error] = 0
     is_retry = (rng.random(n) < 0.012)
     app_cache_hit = (feature == FEATURE_INDEX["summarize"]) & (rng.random(n) < 0.03)
     for arr in (input_tokens, output_tokens, cache_read, cache_write, cache_write_1h, reasoning):
         arr[app_cache_hit] = 0
-    environment = np.where(rng.random(n) < 0.02, "staging", "production").astype(object)
-    service_tier = np.where((feature == FEATURE_INDEX["doc_extract"]) & (rng.random(n) < 0.3), "batch",
-                            "standard").astype(object)
-    service_tier[provider != "openai"] = "standard"  # batch only where the generator's billing prices it
+    is_staging = rng.random(n) < 0.02
 
     base_ts = _ts(opt.start_date)
     occurred = (base_ts + day_idx * 86_400 + second) * 1_000_000
     ids = pc.binary_join_element_wise("evt_", pc.cast(pa.array(np.arange(n) + 1), pa.string()), "")
-    app_ids = np.array(cust.app_id, dtype=object)[cust_idx]
-    workflow = np.full(n, None, dtype=object)
+    app_ids = _strings(cust_idx, cust.app_id)
     agent = feature == FEATURE_INDEX["research_agent"]
-    if agent.any():
-        # About six calls per workflow; agent loops keep calling inside one workflow.
-        wf_no = (second[agent] // 1800).astype(np.int64)
-        wf = pc.binary_join_element_wise(
-            "wf_", pa.array(app_ids[agent].astype(str)), "_", pc.cast(pa.array(day_idx[agent]), pa.string()),
-            "_", pc.cast(pa.array(wf_no), pa.string()), "")
-        workflow[agent] = np.array(wf.to_pylist(), dtype=object)
+    # About six calls per workflow; agent loops keep calling inside one workflow.
+    workflow = pc.if_else(pa.array(agent), pc.binary_join_element_wise(
+        "wf_", app_ids, "_", pc.cast(pa.array(day_idx), pa.string()), "_",
+        pc.cast(pa.array((second // 1800).astype(np.int64)), pa.string()), ""), pa.scalar(None, pa.string()))
     latency = (rng.lognormal(np.log(900), 0.5, n)).astype(np.int64)
-    plan_attr = np.array(PLANS, dtype=object)[cust.plan[cust_idx]]
 
     return pa.table({
         "event_id": ids,
         "occurred_at": pa.array(occurred, pa.timestamp("us", tz="UTC")),
-        "customer_id": pa.array(app_ids, pa.string()),
-        "feature": pa.array(np.array([f.name for f in FEATURES], dtype=object)[feature], pa.string()),
-        "provider": pa.array(provider, pa.string()),
-        "model": pa.array(model, pa.string()),
-        "operation": pa.array(operation, pa.string()),
+        "customer_id": app_ids,
+        "feature": _strings(feature, [f.name for f in FEATURES]),
+        "provider": _strings(feature, [f.provider for f in FEATURES]),
+        "model": _strings(model_code, model_names),
+        "operation": _strings(feature, [f.operation for f in FEATURES]),
         "input_tokens": pa.array(input_tokens, pa.int64()),
         "output_tokens": pa.array(output_tokens, pa.int64()),
         "cache_read_input_tokens": pa.array(cache_read, pa.int64()),
         "cache_creation_input_tokens": pa.array(cache_write, pa.int64()),
         "cache_creation_1h_input_tokens": pa.array(cache_write_1h, pa.int64()),
         "reasoning_output_tokens": pa.array(reasoning, pa.int64()),
-        "service_tier": pa.array(service_tier, pa.string()),
-        "status": pa.array(status, pa.string()),
+        "service_tier": _strings(np.zeros(n, dtype=np.int64), ["standard"]),
+        "status": _strings(is_error.astype(np.int64), ["ok", "error"]),
         "is_retry": pa.array(is_retry),
         "app_cache_hit": pa.array(app_cache_hit),
-        "workflow_id": pa.array(workflow, pa.string()),
+        "workflow_id": workflow,
         "latency_ms": pa.array(latency, pa.int64()),
-        "prompt_version": pa.array(prompt_version, pa.string()),
-        "environment": pa.array(environment, pa.string()),
-        "plan": pa.array(plan_attr, pa.string()),  # becomes attributes.plan in the loader
+        "prompt_version": _strings(prompt_v2.astype(np.int64), ["v1", "v2"]),
+        "environment": _strings(is_staging.astype(np.int64), ["production", "staging"]),
+        "plan": _strings(cust.plan[cust_idx], list(PLANS)),  # becomes attributes.plan in the loader
     })
 
 
+def _strings(codes: np.ndarray, names: list[str]) -> pa.Array:
+    """names[codes] as an Arrow string array, built in C++."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names, pa.string())).cast(pa.string())
+
+
 def write_usage(opt: Options, table: pa.Table, rows_per_file: int = 1_000_000) -> list[Path]:
-    """Parquet, one folder per month, files of at most rows_per_file rows."""
+    """Parquet, one folder per month, files of at most rows_per_file rows (events are sorted by time)."""
     usage_dir = opt.out_dir / "usage"
     usage_dir.mkdir(parents=True, exist_ok=True)
-    months = pc.strftime(table["occurred_at"], format="%Y-%m")
     # attributes as a map<string,string>, the contract's shape
     plan = table["plan"].combine_chunks()
     offsets = pa.array(np.arange(len(plan) + 1, dtype=np.int32))
     attributes = pa.MapArray.from_arrays(offsets, pa.array(["plan"] * len(plan), pa.string()), plan)
     table = table.drop_columns(["plan"]).append_column("attributes", attributes)
+    micros = table["occurred_at"].combine_chunks().cast(pa.int64()).to_numpy()
     paths = []
-    for month in sorted(set(months.to_pylist())):
-        part = table.filter(pc.equal(months, month))
-        for i, start in enumerate(range(0, part.num_rows, rows_per_file)):
-            path = usage_dir / month / f"events-{i:04d}.parquet"
+    month = opt.start_date.replace(day=1)
+    while month <= opt.end_date:
+        next_month = _add_months(month, 1)
+        lo, hi = np.searchsorted(micros, [_ts(month) * 1_000_000, _ts(next_month) * 1_000_000])
+        for i, start in enumerate(range(lo, hi, rows_per_file)):
+            path = usage_dir / month.strftime("%Y-%m") / f"events-{i:04d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(part.slice(start, rows_per_file), path, compression="zstd")
+            pq.write_table(table.slice(start, min(rows_per_file, hi - start)), path, compression="zstd")
             paths.append(path)
+        month = next_month
     return paths
 
 
@@ -700,7 +698,7 @@ def _write_stripe_list(out: Path, name: str, objects: list[dict], page_size: int
     pages = [objects[i:i + page_size] for i in range(0, len(objects), page_size)] or [[]]
     for i, page in enumerate(pages):
         body = {"object": "list", "url": f"/v1/{name}", "has_more": i < len(pages) - 1, "data": page}
-        (folder / f"page_{i + 1:04d}.json").write_text(json.dumps(body, indent=1))
+        (folder / f"page_{i + 1:04d}.json").write_text(json.dumps(body))
 
 
 # ----------------------------------------------------------------------------------------------
