@@ -65,37 +65,52 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
     from pipelines.model_prices import model_prices_source
     from pipelines.overhead import overhead_source
     from pipelines.provider_costs import provider_costs_source
-    from pipelines.stripe_billing import stripe_source
+    from pipelines.stripe_billing import api_key_from_env, stripe_api_source, stripe_source
     from pipelines.usage_events import UsageLoadReport, usage_source
 
     result = LoadResult()
     usage_report = UsageLoadReport()
     result.usage_report = usage_report
 
-    def folder(sub: str) -> str | None:
-        return str(data_dir / sub) if data_dir is not None else None
+    def from_folder(sub: str, make: Callable, **kwargs):
+        """The source over <data-dir>/<sub>, or from dlt config when no --data-dir was given."""
+        def factory():
+            if data_dir is None:
+                return make(**kwargs)
+            if not (data_dir / sub).is_dir():
+                return f"no {sub}/ folder in {data_dir}"
+            return make(str(data_dir / sub), **kwargs)
+        return factory
+
+    def stripe_factory():
+        if data_dir is not None and (data_dir / "stripe").is_dir():
+            return stripe_source(str(data_dir / "stripe"))
+        key = api_key_from_env()
+        if key:  # API mode; the key goes to the SDK only, never to logs
+            return stripe_api_source(api_key=key, api_base=os.environ.get("STRIPE_API_BASE") or None)
+        if data_dir is None:
+            return stripe_source()
+        return f"no stripe/ folder in {data_dir} and no STRIPE_API_KEY"
 
     plan = [
-        ("model_prices", lambda: model_prices_source(), None),
-        ("usage_events", lambda: usage_source(usage_dir=folder("usage"), report=usage_report)
-         if data_dir else usage_source(report=usage_report), "usage"),
-        ("stripe", lambda: stripe_source(stripe_dir=folder("stripe")) if data_dir else stripe_source(), "stripe"),
-        ("provider_costs", lambda: provider_costs_source(providers_dir=folder("providers"))
-         if data_dir else provider_costs_source(), "providers"),
-        ("overhead", lambda: overhead_source(overhead_dir=folder("overhead"))
-         if data_dir else overhead_source(), "overhead"),
+        ("model_prices", model_prices_source),
+        ("usage_events", from_folder("usage", usage_source, report=usage_report)),
+        ("stripe", stripe_factory),
+        ("provider_costs", from_folder("providers", provider_costs_source)),
+        ("overhead", from_folder("overhead", overhead_source)),
     ]
-    for name, make_source, sub in plan:
+    for name, make_source in plan:
         if only and name not in only:
             continue
-        if data_dir is not None and sub is not None and not (data_dir / sub).is_dir():
-            say(f"  {name:<15} skipped: no {sub}/ folder in {data_dir}")
-            result.steps.append(StepResult(name, 0.0, f"no {sub}/ folder", skipped=True))
+        source = make_source()
+        if isinstance(source, str):
+            say(f"  {name:<15} skipped: {source}")
+            result.steps.append(StepResult(name, 0.0, source, skipped=True))
             continue
         say(f"  {name:<15} loading...")
         started = time.perf_counter()
         pipeline = _pipeline(name, warehouse)
-        pipeline.run(make_source())
+        pipeline.run(source)
         seconds = time.perf_counter() - started
         detail = f"{_rows(pipeline):,} rows"
         if name == "usage_events":
