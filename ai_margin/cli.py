@@ -124,8 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for r in rr.get("results", []):
             counts[r["status"]] = counts.get(r["status"], 0) + 1
-        status["last_build"] = {"command": " ".join(rr.get("args", {}).get("invocation_command", "").split()[:2])
-                                or rr.get("args", {}).get("which"),
+        status["last_build"] = {"command": rr.get("args", {}).get("which"),
                                 "finished_at": rr.get("metadata", {}).get("generated_at"),
                                 "elapsed_s": round(rr.get("elapsed_time", 0), 1), "results": counts}
     if args.json:

@@ -4,7 +4,7 @@ Fast path: every file is parsed, typed and validated by DuckDB in one vectorised
 dlt as Arrow tables; Python never touches individual records.
 
 Three tables land in the `raw_usage` dataset:
-- `usage_events`      valid events, merged on `event_id` (a re-delivered id is counted once)
+- `usage_events`      valid events, upserted on `event_id` (a re-delivered id is counted once)
 - `usage_quarantine`  rejected records with source file, row number, raw text (content removed), reason
 - `usage_files`       one row per file version read: fingerprint, counts, when
 

@@ -1,5 +1,6 @@
 -- FOCUS exports from any producer (and CUR 2.0 files carrying FOCUS-like columns): literal 'NULL'
--- strings become nulls, enumerations are lower-cased, timestamps without a zone are read as UTC.
+-- strings become nulls, enumerations are lower-cased, timestamps without a zone are read as UTC,
+-- amounts formatted like "$10,000.00 " are read as 10000.00.
 with source as (
 
     {{ source_columns('provider_costs', 'focus_costs', {
@@ -38,14 +39,14 @@ final as (
             else lower(provider_name)
         end as provider,
         provider_name as invoice_issuer,
-        cast(replace(charge_period_start, 'Z', '') as timestamp) as charge_period_start,
-        cast(replace(charge_period_end, 'Z', '') as timestamp) as charge_period_end,
+        {{ parse_export_timestamp('charge_period_start') }} as charge_period_start,
+        {{ parse_export_timestamp('charge_period_end') }} as charge_period_end,
         lower(charge_category) as charge_category,
         cast(null as varchar) as model,
         charge_description,
-        cast(billed_cost as {{ money_type() }}) as billed_cost,
-        cast(coalesce(effective_cost, billed_cost) as {{ money_type() }}) as effective_cost,
-        cast(list_cost as {{ money_type() }}) as list_cost,
+        {{ parse_amount('billed_cost') }} as billed_cost,
+        {{ parse_amount('coalesce(effective_cost, billed_cost)') }} as effective_cost,
+        {{ parse_amount('list_cost') }} as list_cost,
         upper(billing_currency) as billing_currency,
         sub_account_id
     from cleaned
