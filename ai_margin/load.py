@@ -102,6 +102,7 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
     for name, make_source in plan:
         if only and name not in only:
             continue
+        pipeline = _pipeline(name, warehouse)  # active before the source: sources read their state
         source = make_source()
         if isinstance(source, str):
             say(f"  {name:<15} skipped: {source}")
@@ -109,7 +110,6 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
             continue
         say(f"  {name:<15} loading...")
         started = time.perf_counter()
-        pipeline = _pipeline(name, warehouse)
         pipeline.run(source)
         seconds = time.perf_counter() - started
         detail = f"{_rows(pipeline):,} rows"

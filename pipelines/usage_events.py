@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -238,7 +241,10 @@ class UsageFileReader:
             typed = f"try_cast({text} as {target})"
         return typed, f"{text} is not null and ({typed}) is null"
 
-    def read(self, path: Path, source_file: str, file_fingerprint: str) -> tuple[pa.Table, pa.Table, FileReport]:
+    def read(self, path: Path, source_file: str, file_fingerprint: str,
+             out_file: Path) -> tuple[int, pa.Table, FileReport]:
+        """Valid events go to `out_file` (Parquet, written by DuckDB) minus ids already in the run's
+        `seen` table; returns their count, the quarantined rows and the file's report."""
         is_json = path.name.lower().endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
         columns, parsed = self._jsonl_source(path) if is_json else self._table_source(path)
         report = FileReport(path=source_file)
@@ -300,13 +306,29 @@ class UsageFileReader:
             )
         """)
         ts = datetime.now(timezone.utc)
-        valid = self.con.sql(f"""
+        # Keep the first row of an event_id repeated inside the file (the window only when needed).
+        repeated = self.con.execute("""
+            select count(*) from (select event_id from _checked where _reason is null
+                                  group by event_id having count(*) > 1)
+        """).fetchall()[0][0]
+        dedup = "qualify row_number() over (partition by event_id order by _row) = 1" if repeated else ""
+        self.con.execute(f"""
+            create or replace temp view _valid as
             select {", ".join(FIELDS)}, extra_fields,
                    {_sql_str(source_file)} as source_file, _row as source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint
             from _checked where _reason is null
-            qualify row_number() over (partition by event_id order by _row) = 1
-        """).to_arrow_table()
+            {dedup}
+        """)
+        passed_once = self.con.execute("select count(*) from _valid").fetchall()[0][0]
+        # An id already handed to dlt earlier in this run (another file) is not written again.
+        self.con.execute(f"""
+            copy (select * from _valid anti join seen using (event_id))
+            to {_sql_str(str(out_file))} (format parquet, compression snappy)
+        """)
+        loaded = self.con.execute(f"select count(*) from read_parquet({_sql_str(str(out_file))})").fetchall()[0][0]
+        self.con.execute("insert into seen select event_id from _valid")
+        report.duplicates_across_files = passed_once - loaded
         quarantine = self.con.sql(f"""
             select {_sql_str(source_file)} as source_file, _checked._row as source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint,
@@ -318,7 +340,7 @@ class UsageFileReader:
         read, passed, with_content = self.con.execute("""
             select count(*), count(*) filter (where _reason is null), count(*) filter (where _has_content)
             from _checked
-        """).fetchone()
+        """).fetchall()[0]
         reasons = self.con.execute("""
             select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _checked
                                      where _reason is not null) group by r
@@ -331,12 +353,12 @@ class UsageFileReader:
                 reasons.append(("malformed CSV line", rejects.num_rows))
                 read += rejects.num_rows
         report.rows_read = read
-        report.rows_loaded = valid.num_rows
+        report.rows_loaded = loaded
         report.rows_quarantined = quarantine.num_rows
-        report.duplicates_in_file = passed - valid.num_rows
+        report.duplicates_in_file = passed - passed_once
         report.content_fields_dropped = with_content
         report.reasons = dict(reasons)
-        return _nullable(valid), _nullable(quarantine), report
+        return loaded, _nullable(quarantine), report
 
     @staticmethod
     def _raw_text(is_json: bool, columns: dict[str, Column]) -> str:
@@ -367,10 +389,9 @@ class UsageFileReader:
 
 
 # Upsert on event_id: a run hands dlt each id once (first delivery in path order within the run), and
-# a later run's delivery replaces the stored one. Much faster than delete-insert with dedup.
-EVENTS_HINTS = dict(table_name="usage_events", write_disposition={"disposition": "merge", "strategy": "upsert"},
-                    primary_key="event_id")
-# Quarantine rows of a file version are replaced when that file is read again.
+# a later run's delivery replaces the stored one. The very first load has nothing to replace and the
+# run is already free of repeats, so it appends (much faster than a merge into an empty table).
+EVENTS_WRITE_DISPOSITION = {"disposition": "merge", "strategy": "upsert"}
 QUARANTINE_HINTS = dict(table_name="usage_quarantine", write_disposition={"disposition": "merge",
                         "strategy": "delete-insert"}, merge_key="source_file", primary_key=("source_file", "source_row"))
 FILES_HINTS = dict(table_name="usage_files", write_disposition="merge", primary_key="source_file")
@@ -379,58 +400,66 @@ FILES_HINTS = dict(table_name="usage_files", write_disposition="merge", primary_
 @dlt.source(name="usage_events", max_table_nesting=0)
 def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | None = None):
     """All usage files under `usage_dir` (config `sources.usage_events.usage_dir`)."""
-    return usage_files(usage_dir, report or UsageLoadReport())
+    resource = usage_files(usage_dir, report or UsageLoadReport())
+    loaded_before = dlt.current.source_state().get("resources", {}).get(resource.name, {}).get("files")
+    if not loaded_before:
+        resource.apply_hints(write_disposition="append")
+    return resource
 
 
-@dlt.resource(name="usage_files_reader", max_table_nesting=0)
+@dlt.resource(name="usage_events", table_name="usage_events", primary_key="event_id",
+              write_disposition=EVENTS_WRITE_DISPOSITION, max_table_nesting=0)
 def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
+    """Valid events as Parquet files written by DuckDB (imported by dlt as they are); quarantined rows
+    and the per-file log as table variants of this resource."""
     root = Path(usage_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"usage directory not found: {root}")
     state = dlt.current.resource_state().setdefault("files", {})
-    seen = duckdb.connect()  # event ids handed to dlt in this run
-    seen.execute("create table seen (event_id varchar)")
-    for path in discover_files(root):
-        report.files_seen += 1
-        rel = path.relative_to(root).as_posix()
-        stat = path.stat()
-        known = state.get(rel)
-        if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
-            report.files_skipped += 1
-            continue
-        digest = fingerprint(path)
-        if known and known["fingerprint"] == digest:
-            known["mtime_ns"] = stat.st_mtime_ns  # touched, not changed
-            report.files_skipped += 1
-            continue
-        con = duckdb.connect()  # one in-memory connection per file: no temp objects leak between files
-        try:
-            valid, quarantine, file_report = UsageFileReader(con).read(path, rel, digest)
-        except (duckdb.Error, OSError, pa.ArrowException) as exc:
-            raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
-        finally:
-            con.close()
-        report.files.append(file_report)
-        if valid.num_rows:
-            seen.register("new_events", valid)
-            fresh = seen.sql("select * from new_events anti join seen using (event_id)").to_arrow_table()
-            seen.execute("insert into seen select event_id from new_events")
-            seen.unregister("new_events")
-            file_report.duplicates_across_files = valid.num_rows - fresh.num_rows
-            file_report.rows_loaded = fresh.num_rows
-            valid = _nullable(fresh)
-        if valid.num_rows:
-            yield dlt.mark.with_hints(valid, dlt.mark.make_hints(**EVENTS_HINTS))
-        if quarantine.num_rows:
-            yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS))
-        yield dlt.mark.with_hints([{
-            "source_file": rel, "file_fingerprint": digest, "size_bytes": stat.st_size,
-            "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
-            "rows_quarantined": file_report.rows_quarantined,
-            "duplicates_in_file": file_report.duplicates_in_file,
-            "duplicates_across_files": file_report.duplicates_across_files,
-            "content_fields_dropped": file_report.content_fields_dropped,
-            "read_at": datetime.now(timezone.utc),
-        }], dlt.mark.make_hints(**FILES_HINTS))
-        state[rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": digest}
-    seen.close()
+    db = duckdb.connect()  # holds `seen`: the event ids handed to dlt in this run
+    # Bounded memory: past this DuckDB spills to its temp directory instead of growing.
+    db.execute(f"set memory_limit = '{os.environ.get('AI_MARGIN_LOADER_MEMORY_LIMIT', '1GB')}'")
+    db.execute("create table seen (event_id varchar)")
+    scratch = Path(tempfile.mkdtemp(prefix="ai-margin-usage-"))
+    try:
+        for n, path in enumerate(discover_files(root)):
+            report.files_seen += 1
+            rel = path.relative_to(root).as_posix()
+            stat = path.stat()
+            known = state.get(rel)
+            if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+                report.files_skipped += 1
+                continue
+            digest = fingerprint(path)
+            if known and known["fingerprint"] == digest:
+                known["mtime_ns"] = stat.st_mtime_ns  # touched, not changed
+                report.files_skipped += 1
+                continue
+            out_file = scratch / f"events-{n:06d}.parquet"
+            con = db.cursor()  # own temp objects per file, shared `seen`
+            try:
+                loaded, quarantine, file_report = UsageFileReader(con).read(path, rel, digest, out_file)
+                schema = con.sql(f"select * from read_parquet({_sql_str(str(out_file))}) limit 0").to_arrow_table()
+            except (duckdb.Error, OSError, pa.ArrowException) as exc:
+                raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
+            finally:
+                con.close()
+            report.files.append(file_report)
+            if loaded:  # the empty Arrow table tells dlt the file's schema
+                yield dlt.mark.with_file_import(str(out_file), "parquet", loaded, hints=schema)
+            if quarantine.num_rows:
+                yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS),
+                                          create_table_variant=True)
+            yield dlt.mark.with_hints([{
+                "source_file": rel, "file_fingerprint": digest, "size_bytes": stat.st_size,
+                "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
+                "rows_quarantined": file_report.rows_quarantined,
+                "duplicates_in_file": file_report.duplicates_in_file,
+                "duplicates_across_files": file_report.duplicates_across_files,
+                "content_fields_dropped": file_report.content_fields_dropped,
+                "read_at": datetime.now(timezone.utc),
+            }], dlt.mark.make_hints(**FILES_HINTS), create_table_variant=True)
+            state[rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": digest}
+    finally:
+        db.close()
+        shutil.rmtree(scratch, ignore_errors=True)
