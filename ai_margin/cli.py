@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "pools into DuckDB. Unchanged usage files are skipped; reruns never double-count.")
     _add_common(ld)
     ld.add_argument("--only", action="append", metavar="SOURCE",
-                    choices=["model_prices", "usage_events", "stripe", "provider_costs", "overhead"],
+                    choices=["model_prices", "usage_events", "stripe", "revenue_events", "provider_costs", "overhead"],
                     help="load only this source (repeatable)")
     ld.set_defaults(func=cmd_load)
 

@@ -702,6 +702,44 @@ def _write_stripe_list(out: Path, name: str, objects: list[dict], page_size: int
 
 
 # ----------------------------------------------------------------------------------------------
+# revenue outside Stripe
+
+
+ADDON_PRICE_PER_CALL = {"USD": Decimal("0.02"), "EUR": Decimal("0.02")}
+
+
+def write_revenue_events(opt: Options, cust: Customers, usage: pa.Table) -> None:
+    """Enterprise customers buy document extraction as a usage-based add-on through a marketplace,
+    billed monthly in arrears outside Stripe (EU customers in EUR); one refund."""
+    out = opt.out_dir / "revenue"
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.register("usage", usage)
+    rows = con.execute("""
+        select customer_id, cast(date_trunc('month', cast(occurred_at as date)) as date) as month, count(*) as calls
+        from usage where feature = 'doc_extract' and plan = 'enterprise' and environment = 'production'
+        group by all order by all
+    """).fetchall()
+    region = dict(zip(cust.app_id, cust.region))
+    lines = []
+    for i, (customer_id, month, calls) in enumerate(rows):
+        currency = "EUR" if region.get(customer_id) == "eu" else "USD"
+        month_end = _add_months(month, 1) - timedelta(days=1)
+        lines.append({"event_id": f"mkt_{i + 1:06d}", "occurred_at": f"{month_end}T23:00:00Z",
+                      "customer_id": customer_id, "amount": str(calls * ADDON_PRICE_PER_CALL[currency]),
+                      "currency": currency, "kind": "charge", "feature": "doc_extract",
+                      "service_period_start": str(max(month, opt.start_date)),
+                      "service_period_end": str(min(month_end, opt.end_date))})
+    if lines:
+        first = lines[0]
+        lines.append({"event_id": "mkt_refund_1", "occurred_at": first["occurred_at"],
+                      "customer_id": first["customer_id"], "amount_minor": 500, "currency": first["currency"],
+                      "kind": "refund", "feature": "doc_extract"})
+    with open(out / "marketplace.jsonl", "w") as fh:
+        fh.writelines(json.dumps(line) + "\n" for line in lines)
+
+
+# ----------------------------------------------------------------------------------------------
 # overhead
 
 
@@ -752,6 +790,7 @@ def generate(opt: Options) -> dict:
     write_focus_bedrock(opt, daily, price_cache)
     opt.progress("stripe: customers, products, prices, subscriptions, invoices, credit notes, refunds")
     write_stripe(opt, cust, rng)
+    write_revenue_events(opt, cust, usage)
     write_overhead(opt, cust)
     manifest = {
         "seed": opt.seed, "customers": len(cust.app_id), "days": opt.days, "events": usage.num_rows,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from ai_margin.paths import dlt_dir
 
@@ -24,6 +25,7 @@ DATASETS = {
     "stripe": "raw_stripe",
     "provider_costs": "raw_provider_costs",
     "overhead": "raw_overhead",
+    "revenue_events": "raw_revenue",
 }
 
 
@@ -65,6 +67,7 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
     from pipelines.model_prices import model_prices_source
     from pipelines.overhead import overhead_source
     from pipelines.provider_costs import provider_costs_source
+    from pipelines.revenue_events import revenue_source
     from pipelines.stripe_billing import api_key_from_env, stripe_api_source, stripe_source
     from pipelines.usage_events import UsageLoadReport, usage_source
 
@@ -76,7 +79,10 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
         """The source over <data-dir>/<sub>, or from dlt config when no --data-dir was given."""
         def factory():
             if data_dir is None:
-                return make(**kwargs)
+                try:
+                    return make(**kwargs)
+                except ConfigFieldMissingException as exc:
+                    return f"not configured ({', '.join(exc.fields)})"
             if not (data_dir / sub).is_dir():
                 return f"no {sub}/ folder in {data_dir}"
             return make(str(data_dir / sub), **kwargs)
@@ -96,6 +102,7 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
         ("model_prices", model_prices_source),
         ("usage_events", from_folder("usage", usage_source, report=usage_report)),
         ("stripe", stripe_factory),
+        ("revenue_events", from_folder("revenue", revenue_source)),
         ("provider_costs", from_folder("providers", provider_costs_source)),
         ("overhead", from_folder("overhead", overhead_source)),
     ]

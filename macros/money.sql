@@ -8,9 +8,19 @@
     cast(cast({{ tokens }} as decimal(38, 0)) * cast({{ price_per_mtok }} as decimal(38, 12)) * 0.000001 as {{ money_type() }})
 {%- endmacro -%}
 
-{#- Integer minor units (cents) in `currency` to reporting-currency money at `rate`. -#}
-{%- macro minor_to_money(amount_minor, rate) -%}
-    cast(cast({{ amount_minor }} as decimal(38, 0)) * 0.01 * cast({{ rate }} as decimal(38, 12)) as {{ money_type() }})
+{#- Value of one minor unit of `currency` (ISO 4217 exponent; Stripe's zero- and three-decimal lists). -#}
+{%- macro minor_unit(currency) -%}
+    case
+        when upper({{ currency }}) in ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX',
+                                       'VND', 'VUV', 'XAF', 'XOF', 'XPF') then cast(1 as decimal(4, 3))
+        when upper({{ currency }}) in ('BHD', 'JOD', 'KWD', 'OMR', 'TND') then cast(0.001 as decimal(4, 3))
+        else cast(0.01 as decimal(4, 3))
+    end
+{%- endmacro -%}
+
+{#- Integer minor units of `currency` to reporting-currency money at `rate`. -#}
+{%- macro minor_to_money(amount_minor, rate, currency) -%}
+    cast(cast({{ amount_minor }} as decimal(38, 0)) * {{ minor_unit(currency) }} * cast({{ rate }} as decimal(38, 12)) as {{ money_type() }})
 {%- endmacro -%}
 
 {#- Margin % = margin / revenue x 100, null where revenue is zero; display-only, so a double is fine. -#}

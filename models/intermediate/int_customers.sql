@@ -22,8 +22,14 @@ subscriptions as (
 
 usage_customers as (
 
-    select customer_id, min(usage_date) as first_usage_date, any_value(attribute_plan) as attribute_plan
-    from {{ ref('stg_usage__events') }}
+    -- customers known from usage, or billed outside Stripe (revenue events) without usage
+    select customer_id, min(usage_date) as first_usage_date, any_value(attribute_plan) as attribute_plan,
+           bool_or(has_usage) as has_usage
+    from (
+        select customer_id, usage_date, attribute_plan, true as has_usage from {{ ref('stg_usage__events') }}
+        union all
+        select customer_id, null, null, false from {{ ref('stg_revenue__events') }}
+    )
     group by customer_id
 
 ),
@@ -58,7 +64,7 @@ combined as (
         coalesce(from_stripe.signup_date, usage_customers.first_usage_date) as signup_date,
         usage_customers.first_usage_date,
         from_stripe.stripe_customer_id is not null as is_billed_in_stripe,
-        usage_customers.customer_id is not null as has_usage
+        coalesce(usage_customers.has_usage, false) as has_usage
     from from_stripe
     full outer join usage_customers on from_stripe.customer_id = usage_customers.customer_id
 

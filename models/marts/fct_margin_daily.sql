@@ -21,12 +21,40 @@ reporting_window as (
 
 ),
 
+revenue_in_window as (
+
+    select recognized.*
+    from {{ ref('int_revenue_recognized_daily') }} as recognized, reporting_window
+    where recognized.revenue_date between reporting_window.from_date and reporting_window.to_date
+
+),
+
+-- subscription revenue: earned by the customer as a whole, allocated to features below
 revenue as (
 
     select revenue_date, customer_id, sum(revenue_usd) as revenue_usd
-    from {{ ref('int_revenue_recognized_daily') }}, reporting_window
-    where revenue_date between reporting_window.from_date and reporting_window.to_date
+    from revenue_in_window
+    where feature is null
     group by revenue_date, customer_id
+
+),
+
+-- usage-based revenue billed for one feature goes where it was earned
+feature_revenue as (
+
+    select
+        revenue_date as margin_date,
+        customer_id,
+        feature,
+        0 as requests,
+        0 as unpriced_requests,
+        0 as input_tokens,
+        0 as output_tokens,
+        0 as inference_cost_usd,
+        sum(revenue_usd) as revenue_usd
+    from revenue_in_window
+    where feature is not null
+    group by all
 
 ),
 
@@ -95,11 +123,26 @@ revenue_without_usage as (
 combined as (
 
     select
-        margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
-        inference_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
-    from allocated
-    union all by name
-    select * from revenue_without_usage
+        margin_date,
+        customer_id,
+        feature,
+        sum(requests) as requests,
+        sum(unpriced_requests) as unpriced_requests,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(inference_cost_usd) as inference_cost_usd,
+        sum(revenue_usd) as revenue_usd
+    from (
+        select
+            margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
+            inference_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
+        from allocated
+        union all by name
+        select * from revenue_without_usage
+        union all by name
+        select * from feature_revenue
+    )
+    group by margin_date, customer_id, feature
 
 ),
 

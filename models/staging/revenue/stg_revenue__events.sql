@@ -1,0 +1,28 @@
+-- Non-Stripe revenue: charges positive, refunds and credits negative, in minor units of `currency`.
+with source as (
+
+    {{ source_columns('revenue', 'revenue_events', {
+        'event_id': 'varchar', 'occurred_at': 'timestamptz', 'customer_id': 'varchar', 'amount_minor': 'bigint',
+        'currency': 'varchar', 'kind': 'varchar', 'feature': 'varchar', 'service_period_start': 'date',
+        'service_period_end': 'date'
+    }) }}
+
+)
+
+select
+    event_id as revenue_event_id,
+    occurred_at at time zone 'UTC' as occurred_at,
+    customer_id,
+    -- refunds and credits reduce revenue whatever sign the biller used
+    case when kind in ('refund', 'credit') then -abs(amount_minor) else amount_minor end as amount_minor,
+    upper(currency) as currency,
+    kind,
+    feature,
+    coalesce(service_period_start, cast(occurred_at at time zone 'UTC' as date)) as service_start_date,
+    -- service_period_end is the last day of service, inclusive
+    greatest(
+        date_diff('day', coalesce(service_period_start, cast(occurred_at at time zone 'UTC' as date)),
+                  coalesce(service_period_end, service_period_start, cast(occurred_at at time zone 'UTC' as date))) + 1,
+        1
+    ) as service_days
+from source
