@@ -345,10 +345,13 @@ def catalog_price(provider: str, model: str) -> dict[str, Decimal]:
     if info is None:
         raise ValueError(f"genai-prices has no price for {provider}/{model}")
     prices = info.prices if not isinstance(info.prices, list) else info.prices[0].prices
-    out = {}
+    out: dict = {"tier_start": None}
     for name in PRICE_FIELDS:
         value = getattr(prices, name, None)
-        value = getattr(value, "base", value)  # tiered prices: the base tier
+        if getattr(value, "tiers", None):  # context-size tier: the whole call at the tier price
+            out["tier_start"] = value.tiers[0].start
+            out[f"{name}_tier"] = Decimal(value.tiers[0].price)
+        value = getattr(value, "base", value)
         out[name] = Decimal(value) if value is not None else None
     if out["cache_write_1h_mtok"] is None:
         out["cache_write_1h_mtok"] = out["cache_write_mtok"]
@@ -365,28 +368,34 @@ PRICE_OF_TOKEN_TYPE = dict(zip(TOKEN_TYPES, ("input_mtok", "cache_read_mtok", "c
                                              "cache_write_1h_mtok", "output_mtok")))
 
 
-def usage_by_day_model(table: pa.Table) -> list[dict]:
-    """Tokens per day, provider, model, service tier and token type of the calls that reached a provider."""
+def usage_by_day_model(table: pa.Table, price_cache: dict) -> list[dict]:
+    """Tokens per day, provider, model, service tier, context tier and token type of the calls that
+    reached a provider."""
     con = duckdb.connect()
     con.register("usage", table)
+    con.register("tiers", pa.table({
+        "provider": [k[0] for k in price_cache], "model": [k[1] for k in price_cache],
+        "tier_start": pa.array([v["tier_start"] for v in price_cache.values()], pa.int64())}))
     rows = con.execute("""
         select cast(occurred_at as date) as day, provider, model, service_tier,
+               coalesce(input_tokens > tier_start, false) as long_context,
                sum(input_tokens - cache_read_input_tokens - cache_creation_input_tokens) as uncached_input,
                sum(cache_read_input_tokens) as cache_read,
                sum(cache_creation_input_tokens - cache_creation_1h_input_tokens) as cache_write_5m,
                sum(cache_creation_1h_input_tokens) as cache_write_1h,
                sum(output_tokens) as output,
                count(*) as requests
-        from usage where not app_cache_hit
+        from usage left join tiers using (provider, model) where not app_cache_hit
         group by all order by all
     """).fetchall()
-    cols = ["day", "provider", "model", "service_tier", *TOKEN_TYPES, "requests"]
+    cols = ["day", "provider", "model", "service_tier", "long_context", *TOKEN_TYPES, "requests"]
     return [dict(zip(cols, r)) for r in rows]
 
 
 def billed_cost(opt: Options, row: dict, token_type: str, prices: dict[str, Decimal]) -> Decimal:
     """List-price cost of one token type on one day, grossed up for usage the app never logged."""
-    price = prices[PRICE_OF_TOKEN_TYPE[token_type]]
+    field = PRICE_OF_TOKEN_TYPE[token_type]
+    price = prices.get(f"{field}_tier") if row["long_context"] and prices.get(f"{field}_tier") else prices[field]
     if "price_change" in opt.scenarios and row["model"].startswith("claude-sonnet-4-5") \
             and row["day"] >= opt.scenario_day("price_change"):
         price = price * Decimal("1.25")  # the provider raised this model's price mid-period
@@ -459,7 +468,7 @@ def write_anthropic_costs(opt: Options, usage: list[dict], price_cache: dict) ->
                 "workspace_id": "wrkspc_app_production",
                 "description": f"{row['model']} usage - {token_names[token_type]}",
                 "cost_type": "tokens",
-                "context_window": "0-200k",
+                "context_window": "200k-1M" if row["long_context"] else "0-200k",
                 "model": row["model"],
                 "service_tier": row["service_tier"],
                 "token_type": token_names[token_type],
@@ -782,8 +791,9 @@ def generate(opt: Options) -> dict:
     usage = make_usage(opt, cust, rng)
     files = write_usage(opt, usage)
     opt.progress(f"usage events: wrote {usage.num_rows:,} rows in {len(files)} Parquet files")
-    daily = usage_by_day_model(usage)
-    price_cache = {(r["provider"], r["model"]): catalog_price(r["provider"], r["model"]) for r in daily}
+    models = duckdb.connect().sql("select distinct provider, model from usage").fetchall()
+    price_cache = {(p, m): catalog_price(p, m) for p, m in models}
+    daily = usage_by_day_model(usage, price_cache)
     opt.progress("provider billing: OpenAI costs, Anthropic cost report, FOCUS (Bedrock)")
     write_openai_costs(opt, daily, price_cache)
     write_anthropic_costs(opt, daily, price_cache)

@@ -69,3 +69,15 @@
         cast(cast({{ amount }} * 10000000000 as hugeint) // {{ count }} as decimal(38, 0)) * 0.0000000001
     end
 {%- endmacro -%}
+
+{#- The price of a call under context-size tiers: the highest tier whose start its input tokens pass
+    (genai-prices' rule), times the service-tier multiplier; else the (already multiplied) base price. -#}
+{%- macro context_tier_price(base_price, tiers, multiplier) -%}
+    case
+        when {{ tiers }} is null then {{ base_price }}
+        else coalesce(
+            struct_extract(list_filter({{ tiers }}, lambda t: input_tokens > t.start)[1], 'price') * {{ multiplier }},
+            {{ base_price }}
+        )
+    end
+{%- endmacro -%}

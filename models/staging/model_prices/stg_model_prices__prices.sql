@@ -1,4 +1,5 @@
--- Effective-dated list prices, USD per million tokens (base context tier).
+-- Effective-dated list prices, USD per million tokens, with context-size tiers: genai-prices applies
+-- a tier's price to every token of a request whose input tokens exceed the tier's start.
 with source as (
 
     {{ source_columns('model_prices', 'model_prices', {
@@ -26,7 +27,16 @@ final as (
         coalesce(cache_write_mtok, input_mtok) as cache_write_5m_usd_per_mtok,
         coalesce(cache_write_1h_mtok, cache_write_mtok, input_mtok) as cache_write_1h_usd_per_mtok,
         requests_kcount as usd_per_thousand_requests,
-        tiers,
+        {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] %}
+        -- tiers of {{ field }}, highest start first: [{start, price}]
+        case when tiers is not null and json_exists(tiers, '$.{{ field }}') then
+            list_reverse(list_sort(list_transform(
+                cast(json_extract(tiers, '$.{{ field }}') as json[]),
+                lambda t: {'start': cast(t ->> 'start' as bigint), 'price': cast(t ->> 'price' as decimal(38, 12))}
+            )))
+        end as {{ field }}_tiers,
+        {% endfor %}
+        tiers is not null as has_context_tiers,
         other_prices
     from source
     where constraint_note is null
