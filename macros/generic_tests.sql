@@ -20,3 +20,11 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+{#- Warns (or fails, by severity) on provider-days whose billed-minus-estimated residual passes
+    var('max_reconciliation_residual_pct') of the estimate. -#}
+{% test reconciliation_residual_within_tolerance(model, max_pct=none) %}
+    {%- set limit = max_pct if max_pct is not none else var('max_reconciliation_residual_pct', 15) %}
+    select * from {{ model }}
+    where is_reconciled and abs(residual_pct_of_estimate) > {{ limit }}
+{% endtest %}

@@ -1,12 +1,14 @@
--- Day x customer x feature: recognised revenue, inference cost at list price, gross margin.
--- A customer-day's revenue is allocated to its features by their share of that day's inference
--- cost (by requests when the day cost nothing), exactly: the parts add up to the day's revenue.
+-- Day x customer x feature: recognised revenue, inference cost, gross margin. Inference cost is the
+-- effective cost: the estimate at the prices in force plus its share of the provider's reconciliation
+-- residual, so it adds up to what providers billed. A customer-day's subscription revenue is allocated
+-- to its features by their share of that day's estimated inference cost (by requests when the day
+-- cost nothing), exactly: the parts add up to the day's revenue.
 -- Revenue on days without usage stays on the customer under feature `unallocated`.
 -- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
 -- revenue recognised outside them stays in int_revenue_recognized_daily.
-with priced as (
+with inference as (
 
-    select * from {{ ref('int_usage_events_priced') }} where is_production
+    select * from {{ ref('int_inference_cost_reconciled') }} where is_production
 
 ),
 
@@ -14,10 +16,10 @@ reporting_window as (
 
     select
         coalesce(cast({{ "'" ~ var('margin_from_date') ~ "'" if var('margin_from_date', none) else 'null' }} as date),
-                 min(usage_date)) as from_date,
+                 min(usage_date) filter (where requests > 0)) as from_date,
         coalesce(cast({{ "'" ~ var('margin_to_date') ~ "'" if var('margin_to_date', none) else 'null' }} as date),
-                 max(usage_date)) as to_date
-    from priced
+                 max(usage_date) filter (where requests > 0)) as to_date
+    from inference
 
 ),
 
@@ -50,6 +52,8 @@ feature_revenue as (
         0 as unpriced_requests,
         0 as input_tokens,
         0 as output_tokens,
+        0 as estimated_inference_cost_usd,
+        0 as reconciliation_residual_usd,
         0 as inference_cost_usd,
         sum(revenue_usd) as revenue_usd
     from revenue_in_window
@@ -61,15 +65,18 @@ feature_revenue as (
 usage_daily as (
 
     select
-        usage_date as margin_date,
-        customer_id,
-        feature,
-        count(*) as requests,
-        count(*) filter (where not is_priced) as unpriced_requests,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(coalesce(estimated_cost_usd, 0)) as inference_cost_usd
-    from priced
+        inference.usage_date as margin_date,
+        inference.customer_id,
+        inference.feature,
+        sum(inference.requests) as requests,
+        sum(inference.unpriced_requests) as unpriced_requests,
+        sum(inference.input_tokens) as input_tokens,
+        sum(inference.output_tokens) as output_tokens,
+        sum(inference.estimated_cost_usd) as estimated_inference_cost_usd,
+        sum(inference.reconciliation_residual_usd) as reconciliation_residual_usd,
+        sum(inference.effective_cost_usd) as inference_cost_usd
+    from inference, reporting_window
+    where inference.usage_date between reporting_window.from_date and reporting_window.to_date
     group by all
 
 ),
@@ -79,7 +86,7 @@ with_revenue as (
     select
         usage_daily.*,
         revenue.revenue_usd as customer_day_revenue_usd,
-        sum(usage_daily.inference_cost_usd) over (partition by usage_daily.margin_date, usage_daily.customer_id)
+        sum(usage_daily.estimated_inference_cost_usd) over (partition by usage_daily.margin_date, usage_daily.customer_id)
             as customer_day_cost_usd
     from usage_daily
     left join revenue
@@ -93,7 +100,7 @@ allocated as (
     {{ allocate_exactly(
         relation='with_revenue',
         amount='customer_day_revenue_usd',
-        weight='case when customer_day_cost_usd > 0 then inference_cost_usd else requests end',
+        weight='case when customer_day_cost_usd > 0 then estimated_inference_cost_usd else requests end',
         partition_by='margin_date, customer_id',
         order_by='feature',
         output='allocated_revenue_usd'
@@ -111,6 +118,8 @@ revenue_without_usage as (
         0 as unpriced_requests,
         0 as input_tokens,
         0 as output_tokens,
+        0 as estimated_inference_cost_usd,
+        0 as reconciliation_residual_usd,
         0 as inference_cost_usd,
         revenue.revenue_usd
     from revenue
@@ -130,12 +139,15 @@ combined as (
         sum(unpriced_requests) as unpriced_requests,
         sum(input_tokens) as input_tokens,
         sum(output_tokens) as output_tokens,
+        sum(estimated_inference_cost_usd) as estimated_inference_cost_usd,
+        sum(reconciliation_residual_usd) as reconciliation_residual_usd,
         sum(inference_cost_usd) as inference_cost_usd,
         sum(revenue_usd) as revenue_usd
     from (
         select
             margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
-            inference_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
+            estimated_inference_cost_usd, reconciliation_residual_usd, inference_cost_usd,
+            coalesce(allocated_revenue_usd, 0) as revenue_usd
         from allocated
         union all by name
         select * from revenue_without_usage
@@ -157,6 +169,8 @@ final as (
         cast(input_tokens as bigint) as input_tokens,
         cast(output_tokens as bigint) as output_tokens,
         cast(revenue_usd as {{ money_type() }}) as revenue_usd,
+        cast(estimated_inference_cost_usd as {{ money_type() }}) as estimated_inference_cost_usd,
+        cast(reconciliation_residual_usd as {{ money_type() }}) as reconciliation_residual_usd,
         cast(inference_cost_usd as {{ money_type() }}) as inference_cost_usd,
         cast(revenue_usd - inference_cost_usd as {{ money_type() }}) as gross_margin_usd,
         {{ margin_pct('revenue_usd - inference_cost_usd', 'revenue_usd') }} as gross_margin_pct

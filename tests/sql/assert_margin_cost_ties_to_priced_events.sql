@@ -1,11 +1,14 @@
--- The mart's inference cost equals the sum of priced production events, exactly.
-with mart as (
-    select coalesce(sum(inference_cost_usd), 0) as cost from {{ ref('fct_margin_daily') }}
+-- The mart's estimated inference cost equals the sum of priced production events in its window, exactly.
+with window_days as (
+    select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_daily') }}
+),
+mart as (
+    select coalesce(sum(estimated_inference_cost_usd), 0) as cost from {{ ref('fct_margin_daily') }}
 ),
 events as (
     select coalesce(sum(estimated_cost_usd), 0) as cost
-    from {{ ref('int_usage_events_priced') }}
-    where is_production
+    from {{ ref('int_usage_events_priced') }}, window_days
+    where is_production and usage_date between window_days.from_date and window_days.to_date
 )
 select mart.cost as mart_cost, events.cost as event_cost
 from mart, events
