@@ -29,26 +29,30 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
     try:
         total = con.execute("""
             select min(margin_date), max(margin_date), sum(requests), sum(revenue_usd), sum(inference_cost_usd),
-                   sum(gross_margin_usd)
+                   sum(orchestration_usage_cost_usd + orchestration_overhead_cost_usd), sum(infrastructure_cost_usd),
+                   sum(support_cost_usd), sum(other_overhead_cost_usd), sum(gross_margin_usd),
+                   sum(reconciliation_residual_usd)
             from marts.fct_margin_daily
         """).fetchone()
     except duckdb.CatalogException as exc:
         raise SystemExit(f"ai-margin summary: error: marts not built yet ({exc})") from exc
-    first, last, requests, revenue, cost, margin = total
+    first, last, requests, revenue, inference, orchestration, infrastructure, support, other, margin, residual = total
     pct = float(margin) / float(revenue) * 100 if revenue else None
     say("")
-    say(f"Margin summary, {first} to {last} (USD)")
-    say(f"  revenue {_money(revenue)}   inference cost {_money(cost)}   gross margin {_money(margin)} "
-        f"({_pct(pct)})   requests {requests:,}")
-
+    say(f"Margin waterfall, {first} to {last} (USD, {requests:,} requests)")
+    for label, value in (("revenue", revenue), ("- inference", inference), ("- orchestration", orchestration),
+                         ("- infrastructure", infrastructure), ("- support", support), ("- other overhead", other)):
+        say(f"  {label:<18} {_money(value):>14}")
+    say(f"  {'= gross margin':<18} {_money(margin):>14}   ({_pct(pct)})")
+    say(f"  (usage costs include {_money(residual)} reconciliation residual to match provider bills)")
     say("")
     say("By feature")
     rows = con.execute("""
-        select feature, category, requests, revenue_usd, inference_cost_usd, gross_margin_usd, gross_margin_pct,
+        select feature, category, requests, revenue_usd, total_cost_usd, gross_margin_usd, gross_margin_pct,
                mean_cost_per_request_usd
         from marts.fct_feature_margin order by gross_margin_usd desc
     """).fetchall()
-    _table(say, ["feature", "category", "requests", "revenue", "inference", "margin", "margin %", "$/request"],
+    _table(say, ["feature", "category", "requests", "revenue", "cost", "margin", "margin %", "$/request"],
            [(f, c, f"{r:,}", _money(rev), _money(cst), _money(m), _pct(p), "-" if cpr is None else f"{cpr:.5f}")
             for f, c, r, rev, cst, m, p, cpr in rows], [16, 12, 10, 12, 12, 12, 9, 10])
 
@@ -60,9 +64,9 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
     """).fetchall():
         say(f"  {label:<14} {n:>5} customers   revenue {_money(rev):>12}   margin {_money(m):>12}")
 
-    cols = """customer_id, plan, cohort_month, requests, revenue_usd, inference_cost_usd, gross_margin_usd,
+    cols = """customer_id, plan, cohort_month, requests, revenue_usd, total_cost_usd, gross_margin_usd,
               gross_margin_pct, profitability"""
-    headers = ["customer", "plan", "cohort", "requests", "revenue", "inference", "margin", "margin %", "class"]
+    headers = ["customer", "plan", "cohort", "requests", "revenue", "cost", "margin", "margin %", "class"]
     widths = [14, 10, 10, 10, 12, 12, 12, 9, 12]
 
     def fmt(rows):

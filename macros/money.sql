@@ -18,6 +18,11 @@
     end
 {%- endmacro -%}
 
+{#- How many minor units make one unit of `currency` (100 for USD, 1 for JPY, 1000 for KWD). -#}
+{%- macro minor_units_per_unit(currency) -%}
+    cast(1 / {{ minor_unit(currency) }} as integer)
+{%- endmacro -%}
+
 {#- Integer minor units of `currency` to reporting-currency money at `rate`. -#}
 {%- macro minor_to_money(amount_minor, rate, currency) -%}
     cast(cast({{ amount_minor }} as decimal(38, 0)) * {{ minor_unit(currency) }} * cast({{ rate }} as decimal(38, 12)) as {{ money_type() }})

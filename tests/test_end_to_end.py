@@ -16,12 +16,26 @@ def test_marts_built_and_tie_out(query, small_dataset):
     assert requests == production and unpriced == 0
     # each row's layers add up, and margin % is null where revenue is zero
     assert query("""select count(*) from marts.fct_margin_daily
-                    where revenue_usd - inference_cost_usd <> gross_margin_usd
+                    where revenue_usd - inference_cost_usd - orchestration_usage_cost_usd
+                          - orchestration_overhead_cost_usd - infrastructure_cost_usd - support_cost_usd
+                          - other_overhead_cost_usd <> gross_margin_usd
                        or (revenue_usd = 0 and gross_margin_pct is not null)""")[0][0] == 0
     # customers and features roll up to the same totals
-    daily = query("select sum(revenue_usd), sum(inference_cost_usd) from marts.fct_margin_daily")[0]
-    assert query("select sum(revenue_usd), sum(inference_cost_usd) from marts.fct_customer_margin")[0] == daily
-    assert query("select sum(revenue_usd), sum(inference_cost_usd) from marts.fct_feature_margin")[0] == daily
+    daily = query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_margin_daily")[0]
+    assert query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_customer_margin")[0] == daily
+    assert query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_feature_margin")[0] == daily
+
+
+def test_effective_usage_cost_ties_to_provider_bills(query):
+    """Every dollar the providers billed is on some customer-feature-day, exactly."""
+    billed = query("select sum(effective_cost_usd) from intermediate.int_provider_costs_daily")[0][0]
+    effective = query("""select sum(effective_cost_usd) from intermediate.int_inference_cost_reconciled
+                         where is_reconciled""")[0][0]
+    assert billed == effective and billed > 0
+    # the generator bills OpenAI at list price plus 2% usage the app never logged
+    openai = query("""select sum(residual_usd) / sum(estimated_cost_usd) from marts.fct_provider_reconciliation_daily
+                      where provider = 'openai'""")[0][0]
+    assert abs(float(openai) - 0.02) < 0.001
 
 
 def test_revenue_is_exact_paid_invoices_over_service_period(query):

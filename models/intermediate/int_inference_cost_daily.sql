@@ -1,11 +1,14 @@
--- Estimated inference cost per day, provider, customer, feature and environment class: the grain at
--- which provider bills are reconciled and margins reported.
+-- Estimated usage cost per day, provider, customer, feature, environment class and waterfall layer:
+-- the grain at which provider bills are reconciled and margins reported. Embedding, retrieval, rerank
+-- and tool calls are orchestration; everything else is inference.
 select
     usage_date,
     provider,
     customer_id,
     feature,
     is_production,
+    case when operation in ('embeddings', 'retrieval', 'rerank', 'tool') then 'orchestration' else 'inference' end
+        as cost_layer,
     count(*) as requests,
     count(*) filter (where not is_priced) as unpriced_requests,
     sum(input_tokens) as input_tokens,

@@ -59,7 +59,7 @@ allocated as (
         amount='provider_day_residual_usd',
         weight='estimated_cost_usd',
         partition_by='usage_date, provider',
-        order_by='customer_id, feature, is_production',
+        order_by='customer_id, feature, is_production, cost_layer',
         output='residual_share_usd'
     ) }}
 
@@ -74,6 +74,7 @@ unallocated_residual as (
         '{{ var("unattributed_customer_id") }}' as customer_id,
         'unallocated' as feature,
         true as is_production,
+        'inference' as cost_layer,
         0 as requests,
         0 as unpriced_requests,
         0 as input_tokens,
@@ -96,6 +97,7 @@ final as (
         customer_id,
         feature,
         is_production,
+        cost_layer,
         requests,
         unpriced_requests,
         input_tokens,
@@ -107,8 +109,8 @@ final as (
     from allocated
     union all by name
     select
-        usage_date, provider, customer_id, feature, is_production, requests, unpriced_requests, input_tokens,
-        output_tokens, is_reconciled,
+        usage_date, provider, customer_id, feature, is_production, cost_layer, requests, unpriced_requests,
+        input_tokens, output_tokens, is_reconciled,
         cast(estimated_cost_usd as {{ money_type() }}) as estimated_cost_usd,
         cast(residual_share_usd as {{ money_type() }}) as reconciliation_residual_usd,
         cast(residual_share_usd as {{ money_type() }}) as effective_cost_usd

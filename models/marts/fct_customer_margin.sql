@@ -20,6 +20,7 @@ totals as (
         sum(requests) as requests,
         sum(revenue_usd) as revenue_usd,
         sum(inference_cost_usd) as inference_cost_usd,
+        sum(total_cost_usd) as total_cost_usd,
         sum(gross_margin_usd) as gross_margin_usd
     from daily
     group by customer_id
@@ -38,13 +39,14 @@ final as (
         cast(coalesce(totals.requests, 0) as bigint) as requests,
         cast(coalesce(totals.revenue_usd, 0) as {{ money_type() }}) as revenue_usd,
         cast(coalesce(totals.inference_cost_usd, 0) as {{ money_type() }}) as inference_cost_usd,
+        cast(coalesce(totals.total_cost_usd, 0) as {{ money_type() }}) as total_cost_usd,
         cast(coalesce(totals.gross_margin_usd, 0) as {{ money_type() }}) as gross_margin_usd,
         {{ margin_pct('totals.gross_margin_usd', 'totals.revenue_usd') }} as gross_margin_pct,
         case when totals.revenue_usd <> 0
-            then round(cast(totals.inference_cost_usd as double) / cast(totals.revenue_usd as double), 4)
+            then round(cast(totals.total_cost_usd as double) / cast(totals.revenue_usd as double), 4)
         end as cost_to_revenue_ratio,
         cast(case
-            when coalesce(totals.revenue_usd, 0) = 0 and coalesce(totals.inference_cost_usd, 0) = 0 then 'no_activity'
+            when coalesce(totals.revenue_usd, 0) = 0 and coalesce(totals.total_cost_usd, 0) = 0 then 'no_activity'
             when coalesce(totals.revenue_usd, 0) <= 0 then 'unprofitable'
             when totals.gross_margin_usd * 100 > totals.revenue_usd * {{ var('break_even_band_pct') }} then 'profitable'
             when totals.gross_margin_usd * 100 < -totals.revenue_usd * {{ var('break_even_band_pct') }} then 'unprofitable'

@@ -19,6 +19,7 @@ totals as (
         sum(requests) as requests,
         sum(revenue_usd) as revenue_usd,
         sum(inference_cost_usd) as inference_cost_usd,
+        sum(total_cost_usd) as total_cost_usd,
         sum(gross_margin_usd) as gross_margin_usd
     from daily
     group by feature
@@ -34,6 +35,7 @@ final as (
         cast(totals.requests as bigint) as requests,
         cast(totals.revenue_usd as {{ money_type() }}) as revenue_usd,
         cast(totals.inference_cost_usd as {{ money_type() }}) as inference_cost_usd,
+        cast(totals.total_cost_usd as {{ money_type() }}) as total_cost_usd,
         cast(totals.gross_margin_usd as {{ money_type() }}) as gross_margin_usd,
         {{ margin_pct('totals.gross_margin_usd', 'totals.revenue_usd') }} as gross_margin_pct,
         cast({{ money_per('totals.inference_cost_usd', 'totals.requests') }} as {{ money_type() }})

@@ -1,6 +1,8 @@
--- Day x customer x feature: recognised revenue, inference cost, gross margin. Inference cost is the
--- effective cost: the estimate at the prices in force plus its share of the provider's reconciliation
--- residual, so it adds up to what providers billed. A customer-day's subscription revenue is allocated
+-- The margin waterfall, day x customer x feature: recognised revenue, then each cost layer (inference;
+-- orchestration from embedding/retrieval/rerank/tool calls and from pools such as the vector DB;
+-- infrastructure; support; other overhead), down to gross margin. Usage costs are effective costs: the
+-- estimate at the prices in force plus its share of the provider's reconciliation residual, so they
+-- add up to what providers billed; overhead pools come from int_overhead_allocated_daily. A customer-day's subscription revenue is allocated
 -- to its features by their share of that day's estimated inference cost (by requests when the day
 -- cost nothing), exactly: the parts add up to the day's revenue.
 -- Revenue on days without usage stays on the customer under feature `unallocated`.
@@ -74,9 +76,28 @@ usage_daily as (
         sum(inference.output_tokens) as output_tokens,
         sum(inference.estimated_cost_usd) as estimated_inference_cost_usd,
         sum(inference.reconciliation_residual_usd) as reconciliation_residual_usd,
-        sum(inference.effective_cost_usd) as inference_cost_usd
+        sum(inference.effective_cost_usd) filter (where inference.cost_layer = 'inference') as inference_cost_usd,
+        sum(inference.effective_cost_usd) filter (where inference.cost_layer = 'orchestration')
+            as orchestration_usage_cost_usd
     from inference, reporting_window
     where inference.usage_date between reporting_window.from_date and reporting_window.to_date
+    group by all
+
+),
+
+overhead as (
+
+    select
+        overhead.cost_date as margin_date,
+        overhead.customer_id,
+        overhead.feature,
+        sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'orchestration')
+            as orchestration_overhead_cost_usd,
+        sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'infrastructure') as infrastructure_cost_usd,
+        sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'support') as support_cost_usd,
+        sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'other') as other_overhead_cost_usd
+    from {{ ref('int_overhead_allocated_daily') }} as overhead, reporting_window
+    where overhead.cost_date between reporting_window.from_date and reporting_window.to_date
     group by all
 
 ),
@@ -141,20 +162,37 @@ combined as (
         sum(output_tokens) as output_tokens,
         sum(estimated_inference_cost_usd) as estimated_inference_cost_usd,
         sum(reconciliation_residual_usd) as reconciliation_residual_usd,
-        sum(inference_cost_usd) as inference_cost_usd,
-        sum(revenue_usd) as revenue_usd
+        coalesce(sum(inference_cost_usd), 0) as inference_cost_usd,
+        coalesce(sum(orchestration_usage_cost_usd), 0) as orchestration_usage_cost_usd,
+        coalesce(sum(orchestration_overhead_cost_usd), 0) as orchestration_overhead_cost_usd,
+        coalesce(sum(infrastructure_cost_usd), 0) as infrastructure_cost_usd,
+        coalesce(sum(support_cost_usd), 0) as support_cost_usd,
+        coalesce(sum(other_overhead_cost_usd), 0) as other_overhead_cost_usd,
+        coalesce(sum(revenue_usd), 0) as revenue_usd
     from (
         select
             margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
             estimated_inference_cost_usd, reconciliation_residual_usd, inference_cost_usd,
-            coalesce(allocated_revenue_usd, 0) as revenue_usd
+            orchestration_usage_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
         from allocated
         union all by name
         select * from revenue_without_usage
         union all by name
         select * from feature_revenue
+        union all by name
+        select * from overhead
     )
     group by margin_date, customer_id, feature
+
+),
+
+with_totals as (
+
+    select
+        *,
+        inference_cost_usd + orchestration_usage_cost_usd + orchestration_overhead_cost_usd
+            + infrastructure_cost_usd + support_cost_usd + other_overhead_cost_usd as total_cost_usd
+    from combined
 
 ),
 
@@ -164,17 +202,23 @@ final as (
         cast(margin_date as date) as margin_date,
         cast(customer_id as varchar) as customer_id,
         cast(feature as varchar) as feature,
-        cast(requests as bigint) as requests,
-        cast(unpriced_requests as bigint) as unpriced_requests,
-        cast(input_tokens as bigint) as input_tokens,
-        cast(output_tokens as bigint) as output_tokens,
-        cast(revenue_usd as {{ money_type() }}) as revenue_usd,
-        cast(estimated_inference_cost_usd as {{ money_type() }}) as estimated_inference_cost_usd,
-        cast(reconciliation_residual_usd as {{ money_type() }}) as reconciliation_residual_usd,
+        cast(coalesce(requests, 0) as bigint) as requests,
+        cast(coalesce(unpriced_requests, 0) as bigint) as unpriced_requests,
+        cast(coalesce(input_tokens, 0) as bigint) as input_tokens,
+        cast(coalesce(output_tokens, 0) as bigint) as output_tokens,
+        cast(coalesce(revenue_usd, 0) as {{ money_type() }}) as revenue_usd,
+        cast(coalesce(estimated_inference_cost_usd, 0) as {{ money_type() }}) as estimated_usage_cost_usd,
+        cast(coalesce(reconciliation_residual_usd, 0) as {{ money_type() }}) as reconciliation_residual_usd,
         cast(inference_cost_usd as {{ money_type() }}) as inference_cost_usd,
-        cast(revenue_usd - inference_cost_usd as {{ money_type() }}) as gross_margin_usd,
-        {{ margin_pct('revenue_usd - inference_cost_usd', 'revenue_usd') }} as gross_margin_pct
-    from combined
+        cast(orchestration_usage_cost_usd as {{ money_type() }}) as orchestration_usage_cost_usd,
+        cast(orchestration_overhead_cost_usd as {{ money_type() }}) as orchestration_overhead_cost_usd,
+        cast(infrastructure_cost_usd as {{ money_type() }}) as infrastructure_cost_usd,
+        cast(support_cost_usd as {{ money_type() }}) as support_cost_usd,
+        cast(other_overhead_cost_usd as {{ money_type() }}) as other_overhead_cost_usd,
+        cast(total_cost_usd as {{ money_type() }}) as total_cost_usd,
+        cast(revenue_usd - total_cost_usd as {{ money_type() }}) as gross_margin_usd,
+        {{ margin_pct('revenue_usd - total_cost_usd', 'revenue_usd') }} as gross_margin_pct
+    from with_totals
 
 )
 

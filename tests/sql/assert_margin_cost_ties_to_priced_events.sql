@@ -3,7 +3,7 @@ with window_days as (
     select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_daily') }}
 ),
 mart as (
-    select coalesce(sum(estimated_inference_cost_usd), 0) as cost from {{ ref('fct_margin_daily') }}
+    select coalesce(sum(estimated_usage_cost_usd), 0) as cost from {{ ref('fct_margin_daily') }}
 ),
 events as (
     select coalesce(sum(estimated_cost_usd), 0) as cost

@@ -1,0 +1,161 @@
+-- Overhead cost pools (infrastructure, vector DB, support...) spread evenly over the days of their
+-- period in whole minor units, then allocated to each day's production usage rows (customer x feature)
+-- by the pool's basis: inference_cost (estimated usage cost), requests, tokens, revenue (the customer's
+-- recognised revenue that day, split over its rows by requests) or customers (each active customer
+-- equally, split over its rows by requests). A pool named for one feature goes to that feature's rows.
+-- Pool-days with nothing to allocate to stay on `unattributed`. Amounts in USD, parts add up exactly.
+with pools as (
+
+    select * from {{ ref('stg_overhead__cost_pools') }}
+
+),
+
+layers as (
+
+    select * from {{ ref('cost_pool_layers') }}
+
+),
+
+fx as (
+
+    select * from {{ ref('fx_rates') }}
+
+),
+
+pool_days as (
+
+    select
+        pools.cost_pool_row_id,
+        pools.cost_pool,
+        coalesce(layers.cost_layer, 'other') as cost_layer,
+        pools.feature as pool_feature,
+        pools.allocation_basis,
+        pools.period_start + cast(day_index as integer) as cost_date,
+        pools.currency,
+        -- whole minor units per day; the remainder goes to the first days
+        sign(pools.amount_minor) * (
+            abs(pools.amount_minor) // pools.period_days
+            + case when day_index < abs(pools.amount_minor) % pools.period_days then 1 else 0 end
+        ) as amount_minor
+    from (
+        select
+            *,
+            cast(amount * {{ minor_units_per_unit('currency') }} as hugeint) as amount_minor,
+            date_diff('day', period_start, period_end) + 1 as period_days
+        from pools
+    ) as pools
+    left join layers on pools.cost_pool = layers.cost_pool,
+    range(pools.period_days) as days(day_index)
+
+),
+
+pool_days_usd as (
+
+    select
+        pool_days.*,
+        {{ minor_to_money('pool_days.amount_minor', 'fx.rate_to_reporting', 'pool_days.currency') }} as pool_day_usd
+    from pool_days
+    left join fx
+        on pool_days.currency = fx.currency
+        and pool_days.cost_date >= fx.valid_from
+        and pool_days.cost_date < fx.valid_to
+
+),
+
+usage_rows as (
+
+    select
+        usage_date,
+        customer_id,
+        feature,
+        sum(requests) as requests,
+        sum(input_tokens + output_tokens) as tokens,
+        sum(estimated_cost_usd) as estimated_cost_usd
+    from {{ ref('int_inference_cost_reconciled') }}
+    where is_production and requests > 0
+    group by all
+
+),
+
+customer_revenue as (
+
+    select revenue_date, customer_id, greatest(sum(revenue_usd), 0) as revenue_usd
+    from {{ ref('int_revenue_recognized_daily') }}
+    group by all
+
+),
+
+weighted as (
+
+    select
+        pool_days_usd.cost_pool_row_id,
+        pool_days_usd.cost_pool,
+        pool_days_usd.cost_layer,
+        pool_days_usd.cost_date,
+        pool_days_usd.pool_day_usd,
+        usage_rows.customer_id,
+        usage_rows.feature,
+        case pool_days_usd.allocation_basis
+            when 'inference_cost' then cast(usage_rows.estimated_cost_usd as double)
+            when 'requests' then cast(usage_rows.requests as double)
+            when 'tokens' then cast(usage_rows.tokens as double)
+            when 'revenue' then coalesce(cast(customer_revenue.revenue_usd as double), 0) * usage_rows.requests
+                / sum(usage_rows.requests) over (partition by pool_days_usd.cost_pool_row_id, pool_days_usd.cost_date, usage_rows.customer_id)
+            when 'customers' then usage_rows.requests
+                / sum(usage_rows.requests) over (partition by pool_days_usd.cost_pool_row_id, pool_days_usd.cost_date, usage_rows.customer_id)
+        end as weight
+    from pool_days_usd
+    inner join usage_rows
+        on usage_rows.usage_date = pool_days_usd.cost_date
+        and (pool_days_usd.pool_feature is null or usage_rows.feature = pool_days_usd.pool_feature)
+    left join customer_revenue
+        on customer_revenue.revenue_date = usage_rows.usage_date
+        and customer_revenue.customer_id = usage_rows.customer_id
+
+),
+
+allocated as (
+
+    {{ allocate_exactly(
+        relation='weighted',
+        amount='pool_day_usd',
+        weight='weight',
+        partition_by='cost_pool_row_id, cost_date',
+        order_by='customer_id, feature',
+        output='allocated_usd'
+    ) }}
+
+),
+
+unallocated as (
+
+    -- pool-days with no usage (or no positive weight) to carry them
+    select
+        pool_days_usd.cost_pool_row_id,
+        pool_days_usd.cost_pool,
+        pool_days_usd.cost_layer,
+        pool_days_usd.cost_date,
+        '{{ var("unattributed_customer_id") }}' as customer_id,
+        coalesce(pool_days_usd.pool_feature, 'unallocated') as feature,
+        pool_days_usd.pool_day_usd as allocated_usd
+    from pool_days_usd
+    anti join (
+        select distinct cost_pool_row_id, cost_date from allocated where allocated_usd is not null
+    ) as covered using (cost_pool_row_id, cost_date)
+
+),
+
+final as (
+
+    select cost_pool_row_id, cost_pool, cost_layer, cost_date, customer_id, feature,
+           cast(allocated_usd as {{ money_type() }}) as overhead_cost_usd
+    from allocated
+    where allocated_usd is not null
+    union all
+    select cost_pool_row_id, cost_pool, cost_layer, cost_date, customer_id, feature,
+           cast(allocated_usd as {{ money_type() }}) as overhead_cost_usd
+    from unallocated
+
+)
+
+select * from final
