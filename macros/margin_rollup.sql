@@ -1,0 +1,17 @@
+{#- fct_margin_daily rolled up to a calendar grain (week starts Monday), customer and feature. -#}
+{% macro margin_rollup(grain) %}
+    select
+        cast(date_trunc('{{ grain }}', margin_date) as date) as period_start,
+        cast(customer_id as varchar) as customer_id,
+        cast(feature as varchar) as feature,
+        cast(count(distinct margin_date) as bigint) as days,
+        cast(sum(requests) as bigint) as requests,
+        {% for col in ['revenue_usd', 'inference_cost_usd', 'orchestration_usage_cost_usd',
+                       'orchestration_overhead_cost_usd', 'infrastructure_cost_usd', 'support_cost_usd',
+                       'other_overhead_cost_usd', 'total_cost_usd', 'gross_margin_usd'] %}
+        cast(sum({{ col }}) as {{ money_type() }}) as {{ col }},
+        {% endfor %}
+        {{ margin_pct('sum(gross_margin_usd)', 'sum(revenue_usd)') }} as gross_margin_pct
+    from {{ ref('fct_margin_daily') }}
+    group by all
+{% endmacro %}

@@ -1,0 +1,31 @@
+-- Per day, provider, model and feature: production calls, estimated cost, and mean and P95 cost per
+-- request (P95 is an actual call's cost: quantile_disc keeps it an exact decimal). USD at list price.
+with priced as (
+
+    select * from {{ ref('int_usage_events_priced') }}
+    where is_production and not app_cache_hit
+
+),
+
+final as (
+
+    select
+        cast(usage_date as date) as usage_date,
+        cast(provider as varchar) as provider,
+        cast(model as varchar) as model,
+        cast(feature as varchar) as feature,
+        cast(count(*) as bigint) as requests,
+        cast(count(*) filter (where not is_priced) as bigint) as unpriced_requests,
+        cast(sum(input_tokens) as bigint) as input_tokens,
+        cast(sum(output_tokens) as bigint) as output_tokens,
+        cast(sum(estimated_cost_usd) as {{ money_type() }}) as estimated_cost_usd,
+        cast({{ money_per('sum(estimated_cost_usd)', 'count(estimated_cost_usd)') }} as {{ money_type() }})
+            as mean_cost_per_request_usd,
+        cast(quantile_disc(estimated_cost_usd, 0.95) as {{ money_type() }}) as p95_cost_per_request_usd,
+        cast(sum(input_tokens) // count(*) as bigint) as mean_input_tokens_per_request
+    from priced
+    group by usage_date, provider, model, feature
+
+)
+
+select * from final
