@@ -61,13 +61,56 @@ def test_unprofitable_customer_is_classified(query):
         == ("enterprise", True)
 
 
-def test_model_upgrade_raises_summarize_cost_per_request(query, small_dataset):
-    day = json.loads((small_dataset / "manifest.json").read_text())["scenarios"]["model_upgrade"]
+def test_scenarios_visible_in_marts_on_their_day(query, small_dataset):
+    manifest = json.loads((small_dataset / "manifest.json").read_text())
+    days = manifest["scenarios"]
+
+    # model upgrade: summarize's cost per request roughly triples on the day (fct_model_daily)
     before, after = query(f"""
-        select sum(estimated_cost_usd) filter (where usage_date < '{day}') / count(*) filter (where usage_date < '{day}'),
-               sum(estimated_cost_usd) filter (where usage_date >= '{day}') / count(*) filter (where usage_date >= '{day}')
-        from intermediate.int_usage_events_priced where feature = 'summarize' and not app_cache_hit""")[0]
+        select sum(estimated_cost_usd) filter (where usage_date between date '{days['model_upgrade']}' - 3
+                                                                    and date '{days['model_upgrade']}' - 1)
+                 / sum(requests) filter (where usage_date between date '{days['model_upgrade']}' - 3
+                                                          and date '{days['model_upgrade']}' - 1),
+               sum(estimated_cost_usd) filter (where usage_date = date '{days['model_upgrade']}')
+                 / sum(requests) filter (where usage_date = date '{days['model_upgrade']}')
+        from marts.fct_model_daily where feature = 'summarize'""")[0]
     assert 2.4 < after / before < 3.6
+
+    # prompt change: input tokens per chat_assistant request up ~40% from the day (fct_model_daily)
+    before, after = query(f"""
+        select sum(input_tokens) filter (where usage_date between date '{days['prompt_change']}' - 3
+                                                            and date '{days['prompt_change']}' - 1)
+                 / sum(requests) filter (where usage_date between date '{days['prompt_change']}' - 3
+                                                          and date '{days['prompt_change']}' - 1),
+               sum(input_tokens) filter (where usage_date = date '{days['prompt_change']}')
+                 / sum(requests) filter (where usage_date = date '{days['prompt_change']}')
+        from marts.fct_model_daily where feature = 'chat_assistant'""")[0]
+    assert 1.2 < after / before < 1.7
+
+    # agent loop: the customer's requests jump ~50x overnight (fct_margin_daily)
+    base, spike = query(f"""
+        select sum(requests) filter (where margin_date between date '{days['agent_loop']}' - 7
+                                                       and date '{days['agent_loop']}' - 1) / 7,
+               sum(requests) filter (where margin_date = date '{days['agent_loop']}')
+        from marts.fct_margin_daily where customer_id = '{manifest['agent_loop_customer']}'""")[0]
+    assert spike > 20 * base
+
+    # unprofitable customer: loses money from its signup day (fct_customer_margin, fct_margin_daily)
+    first_date, profitability = query("""select first_date, profitability from marts.fct_customer_margin
+                                         where customer_id = 'cust_newbig'""")[0]
+    assert str(first_date) == days["unprofitable_customer"] and profitability == "unprofitable"
+    day_margin = query(f"""select sum(gross_margin_usd) from marts.fct_margin_daily
+                           where customer_id = 'cust_newbig' and margin_date = date '{days['unprofitable_customer']}'""")
+    assert day_margin[0][0] < 0
+
+    # price change: the provider bill runs ~25% above the estimate from the day (reconciliation mart)
+    before, after = query(f"""
+        select sum(residual_usd) filter (where cost_date < date '{days['price_change']}')
+                 / sum(estimated_cost_usd) filter (where cost_date < date '{days['price_change']}'),
+               sum(residual_usd) filter (where cost_date >= date '{days['price_change']}')
+                 / sum(estimated_cost_usd) filter (where cost_date >= date '{days['price_change']}')
+        from marts.fct_provider_reconciliation_daily where provider = 'anthropic'""")[0]
+    assert abs(float(before) - 0.02) < 0.005 and float(after) > 0.2
 
 
 def test_summary_status_and_idempotent_rerun(built_warehouse, small_dataset, query):
