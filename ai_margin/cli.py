@@ -19,6 +19,9 @@ from pathlib import Path
 from ai_margin.paths import DEFAULT_WAREHOUSE, dbt_target_dir, warehouse_path
 
 
+SOURCES = ["model_prices", "usage_events", "stripe", "revenue_events", "provider_costs", "overhead"]
+
+
 class CliError(Exception):
     """A failure with a one-line reason for the user."""
 
@@ -193,7 +196,7 @@ def _dbt_failures(result) -> str:
 def _add_common(p: argparse.ArgumentParser, data_dir: bool = True) -> None:
     if data_dir:
         p.add_argument("--data-dir", metavar="DIR", default=os.environ.get("AI_MARGIN_DATA_DIR"),
-                       help="input folder in the layout of shared/contracts/INPUTS.md (usage/, stripe/, "
+                       help="input folder in the layout described in the README (usage/, stripe/, revenue/, "
                             "providers/, overhead/); env AI_MARGIN_DATA_DIR. Without it each source reads "
                             "its location from dlt config, e.g. SOURCES__USAGE_EVENTS__USAGE_DIR")
     p.add_argument("--warehouse", metavar="FILE", default=None,
@@ -232,23 +235,23 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Load model prices, usage events, Stripe objects, provider billing and overhead "
                                     "pools into DuckDB. Unchanged usage files are skipped; reruns never double-count.")
     _add_common(ld)
-    ld.add_argument("--only", action="append", metavar="SOURCE",
-                    choices=["model_prices", "usage_events", "stripe", "revenue_events", "provider_costs", "overhead"],
-                    help="load only this source (repeatable)")
+    ld.add_argument("--only", action="append", metavar="SOURCE", choices=SOURCES,
+                    help=f"load only this source (repeatable): {', '.join(SOURCES)}")
     ld.set_defaults(func=cmd_load)
 
     b = sub.add_parser("build", help="dbt build: seeds, models and data tests",
                        description="Run `dbt build` on the warehouse: seeds, staging, intermediate and mart models, "
                                    "and every data test. Exits non-zero if a model or an error-severity test fails.")
     _add_common(b, data_dir=False)
-    b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_daily")
+    b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_waterfall")
     b.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     b.set_defaults(func=cmd_build)
 
     r = sub.add_parser("run", help="load, then build", description="`ai-margin load` followed by `ai-margin build`.")
     _add_common(r)
-    r.add_argument("--only", action="append", metavar="SOURCE", help=argparse.SUPPRESS)
+    r.add_argument("--only", action="append", metavar="SOURCE", choices=SOURCES,
+                   help=f"load only this source (repeatable): {', '.join(SOURCES)}")
     r.add_argument("--select", metavar="SELECTOR", help="dbt node selection for the build step")
     r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     r.add_argument("--quiet", action="store_true", help="print only errors from dbt")

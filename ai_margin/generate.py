@@ -580,9 +580,8 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
             "email": f"billing@{app_id.replace('_', '-')}.example.com", "livemode": False,
             "metadata": {"customer_id": app_id, "segment": SEGMENTS[plan], "region": cust.region[c],
                          "company_size": ("1-10", "11-50", "51-200", "201-1000")[int(rng.integers(0, 4))]},
-            "name": f"Customer {app_id}", "object_type": None, "tax_exempt": "none", "test_clock": None,
+            "name": f"Customer {app_id}", "tax_exempt": "none", "test_clock": None,
         })
-        customers[-1].pop("object_type")
         sub_id = _stripe_id("sub", opt.seed, app_id)
         item_id = _stripe_id("si", opt.seed, app_id)
         discount = int(cust.discount_pct[c])

@@ -32,7 +32,7 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
                    sum(orchestration_usage_cost_usd + orchestration_overhead_cost_usd), sum(infrastructure_cost_usd),
                    sum(support_cost_usd), sum(other_overhead_cost_usd), sum(gross_margin_usd),
                    sum(reconciliation_residual_usd)
-            from marts.fct_margin_daily
+            from marts.fct_margin_waterfall
         """).fetchone()
     except duckdb.CatalogException as exc:
         raise SystemExit(f"ai-margin summary: error: marts not built yet ({exc})") from exc

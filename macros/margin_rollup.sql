@@ -1,4 +1,4 @@
-{#- fct_margin_daily rolled up to a calendar grain (week starts Monday), customer and feature. -#}
+{#- fct_margin_waterfall rolled up to a calendar grain (week starts Monday), customer and feature. -#}
 {% macro margin_rollup(grain) %}
     select
         cast(date_trunc('{{ grain }}', margin_date) as date) as period_start,
@@ -12,6 +12,6 @@
         cast(sum({{ col }}) as {{ money_type() }}) as {{ col }},
         {% endfor %}
         {{ margin_pct('sum(gross_margin_usd)', 'sum(revenue_usd)') }} as gross_margin_pct
-    from {{ ref('fct_margin_daily') }}
+    from {{ ref('fct_margin_waterfall') }}
     group by all
 {% endmacro %}

@@ -11,17 +11,17 @@ def test_marts_built_and_tie_out(query, small_dataset):
     events = query("select count(*) from raw_usage.usage_events")[0][0]
     assert events == manifest["events"]
     # every production call is on the mart, priced
-    requests, unpriced = query("select sum(requests), sum(unpriced_requests) from marts.fct_margin_daily")[0]
+    requests, unpriced = query("select sum(requests), sum(unpriced_requests) from marts.fct_margin_waterfall")[0]
     production = query("select count(*) from staging.stg_usage__events where is_production")[0][0]
     assert requests == production and unpriced == 0
     # each row's layers add up, and margin % is null where revenue is zero
-    assert query("""select count(*) from marts.fct_margin_daily
+    assert query("""select count(*) from marts.fct_margin_waterfall
                     where revenue_usd - inference_cost_usd - orchestration_usage_cost_usd
                           - orchestration_overhead_cost_usd - infrastructure_cost_usd - support_cost_usd
                           - other_overhead_cost_usd <> gross_margin_usd
                        or (revenue_usd = 0 and gross_margin_pct is not null)""")[0][0] == 0
     # customers and features roll up to the same totals
-    daily = query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_margin_daily")[0]
+    daily = query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_margin_waterfall")[0]
     assert query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_customer_margin")[0] == daily
     assert query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_feature_margin")[0] == daily
 
@@ -87,19 +87,19 @@ def test_scenarios_visible_in_marts_on_their_day(query, small_dataset):
         from marts.fct_model_daily where feature = 'chat_assistant'""")[0]
     assert 1.2 < after / before < 1.7
 
-    # agent loop: the customer's requests jump ~50x overnight (fct_margin_daily)
+    # agent loop: the customer's requests jump ~50x overnight (fct_margin_waterfall)
     base, spike = query(f"""
         select sum(requests) filter (where margin_date between date '{days['agent_loop']}' - 7
                                                        and date '{days['agent_loop']}' - 1) / 7,
                sum(requests) filter (where margin_date = date '{days['agent_loop']}')
-        from marts.fct_margin_daily where customer_id = '{manifest['agent_loop_customer']}'""")[0]
+        from marts.fct_margin_waterfall where customer_id = '{manifest['agent_loop_customer']}'""")[0]
     assert spike > 20 * base
 
-    # unprofitable customer: loses money from its signup day (fct_customer_margin, fct_margin_daily)
+    # unprofitable customer: loses money from its signup day (fct_customer_margin, fct_margin_waterfall)
     first_date, profitability = query("""select first_date, profitability from marts.fct_customer_margin
                                          where customer_id = 'cust_newbig'""")[0]
     assert str(first_date) == days["unprofitable_customer"] and profitability == "unprofitable"
-    day_margin = query(f"""select sum(gross_margin_usd) from marts.fct_margin_daily
+    day_margin = query(f"""select sum(gross_margin_usd) from marts.fct_margin_waterfall
                            where customer_id = 'cust_newbig' and margin_date = date '{days['unprofitable_customer']}'""")
     assert day_margin[0][0] < 0
 

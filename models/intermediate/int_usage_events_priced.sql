@@ -29,9 +29,15 @@ tier_multipliers as (
 
 ),
 
+-- overrides resolved per logged model name first (a handful of rows), so events join on equality
 overrides as (
 
-    select * from {{ ref('model_price_overrides') }}
+    select matched.provider as event_provider, matched.model as event_model, price_overrides.*
+    from {{ ref('model_price_overrides') }} as price_overrides
+    inner join matched
+        on matched.provider = lower(price_overrides.provider)
+        and (lower(matched.model) = lower(price_overrides.model)
+             or matched.catalog_model_id = lower(price_overrides.model))
 
 ),
 
@@ -91,8 +97,8 @@ joined as (
         on events.provider = tier_multipliers.provider
         and events.service_tier = tier_multipliers.service_tier
     left join overrides
-        on events.provider = lower(overrides.provider)
-        and (lower(events.model) = lower(overrides.model) or matched.catalog_model_id = lower(overrides.model))
+        on events.provider = overrides.event_provider
+        and events.model = overrides.event_model
         and (overrides.service_tier is null or overrides.service_tier = events.service_tier)
         and events.usage_date >= overrides.valid_from
         and events.usage_date < overrides.valid_to
@@ -139,7 +145,12 @@ costed as (
         case when app_cache_hit then 0 else {{ token_cost('reasoning_tokens', 'output_usd_per_mtok') }} end
             as reasoning_cost_usd,
         case when app_cache_hit then 0 else cast(coalesce(usd_per_request, 0) + coalesce(unit_cost_usd, 0) as {{ money_type() }}) end
-            as request_and_unit_cost_usd
+            as request_and_unit_cost_usd,
+        -- what the cached input would have cost without the provider's prompt cache: every input token
+        -- at the uncached input price (no reads at the discount, no write premium)
+        case when app_cache_hit then 0 else
+            {{ token_cost('cache_read_input_tokens + cache_write_5m_input_tokens + cache_write_1h_input_tokens', 'input_usd_per_mtok') }}
+        end as cached_input_cost_without_cache_usd
     from resolved
 
 ),
@@ -190,7 +201,11 @@ final as (
             coalesce(uncached_input_cost_usd, 0) + coalesce(cache_read_cost_usd, 0)
             + coalesce(cache_write_5m_cost_usd, 0) + coalesce(cache_write_1h_cost_usd, 0)
             + coalesce(output_cost_usd, 0) + coalesce(reasoning_cost_usd, 0) + request_and_unit_cost_usd
-        end as estimated_cost_usd
+        end as estimated_cost_usd,
+        case when is_priced then
+            coalesce(uncached_input_cost_usd, 0) + coalesce(cached_input_cost_without_cache_usd, 0)
+            + coalesce(output_cost_usd, 0) + coalesce(reasoning_cost_usd, 0) + request_and_unit_cost_usd
+        end as estimated_cost_without_prompt_cache_usd
     from costed
 
 )

@@ -1,7 +1,7 @@
 -- One row per customer over the loaded period, classified profitable, break-even or unprofitable.
 with daily as (
 
-    select * from {{ ref('fct_margin_daily') }}
+    select * from {{ ref('fct_margin_waterfall') }}
 
 ),
 

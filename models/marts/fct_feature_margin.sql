@@ -1,7 +1,7 @@
 -- One row per feature over the loaded period.
 with daily as (
 
-    select * from {{ ref('fct_margin_daily') }}
+    select * from {{ ref('fct_margin_waterfall') }}
 
 ),
 

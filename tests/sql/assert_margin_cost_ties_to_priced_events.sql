@@ -1,9 +1,9 @@
 -- The mart's estimated inference cost equals the sum of priced production events in its window, exactly.
 with window_days as (
-    select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_daily') }}
+    select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_waterfall') }}
 ),
 mart as (
-    select coalesce(sum(estimated_usage_cost_usd), 0) as cost from {{ ref('fct_margin_daily') }}
+    select coalesce(sum(estimated_usage_cost_usd), 0) as cost from {{ ref('fct_margin_waterfall') }}
 ),
 events as (
     select coalesce(sum(estimated_cost_usd), 0) as cost

@@ -1,9 +1,9 @@
 -- The mart's revenue equals recognised revenue over the same days, to the last 1e-10 USD.
 with window_days as (
-    select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_daily') }}
+    select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_waterfall') }}
 ),
 mart as (
-    select coalesce(sum(revenue_usd), 0) as revenue from {{ ref('fct_margin_daily') }}
+    select coalesce(sum(revenue_usd), 0) as revenue from {{ ref('fct_margin_waterfall') }}
 ),
 recognized as (
     select coalesce(sum(revenue_usd), 0) as revenue
