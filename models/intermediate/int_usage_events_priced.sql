@@ -1,128 +1,56 @@
--- Every usage event priced at the price in force when it happened, split by token type.
--- Which price: an override from the model_price_overrides seed (negotiated rate, committed-use
--- discount, self-hosted per request or GPU-second) wins; else the catalog's price variant for the
--- call's service tier (batch, flex, priority); else the catalog's list price times the tier's
--- multiplier from the service_tier_multipliers seed. Context-size tiers apply to the whole call when
--- its input tokens pass the tier's start. A model with no price is flagged (is_priced = false) and its
--- cost left null, never zero. Calls answered from the application's own cache cost nothing.
+-- Every usage event priced at the price in force when it happened, split by token type
+-- (prices resolved in int_model_prices_resolved: overrides, service-tier pricing, context-size tiers).
+-- A model with no price is flagged (is_priced = false) and its cost left null, never zero.
+-- Calls answered from the application's own cache cost nothing.
 with events as (
 
     select * from {{ ref('stg_usage__events') }}
 
 ),
 
-matched as (
+thresholds as (
 
-    select * from {{ ref('int_usage_models_matched') }}
-
-),
-
-catalog as (
-
-    select * from {{ ref('stg_model_prices__prices') }}
+    select * from {{ ref('int_model_context_thresholds') }}
 
 ),
 
-tier_multipliers as (
+prices as (
 
-    select * from {{ ref('service_tier_multipliers') }}
+    select * from {{ ref('int_model_prices_resolved') }}
 
 ),
 
--- overrides resolved per logged model name first (a handful of rows), so events join on equality
-overrides as (
+bucketed as (
 
-    select matched.provider as event_provider, matched.model as event_model, price_overrides.*
-    from {{ ref('model_price_overrides') }} as price_overrides
-    inner join matched
-        on matched.provider = lower(price_overrides.provider)
-        and (lower(matched.model) = lower(price_overrides.model)
-             or matched.catalog_model_id = lower(price_overrides.model))
+    select
+        events.*,
+        case when thresholds.context_tier_starts is null then 0
+             else coalesce(list_max(list_filter(thresholds.context_tier_starts, lambda t: events.input_tokens > t)), 0)
+        end as context_tier_start
+    from events
+    left join thresholds using (provider, model)
 
 ),
 
 joined as (
 
     select
-        events.*,
-        matched.catalog_provider_id,
-        matched.catalog_model_id,
-        coalesce(tier_variant.valid_from, list_price.valid_from) as price_valid_from,
-        case
-            when overrides.provider is not null then 'override'
-            when tier_variant.model_id is not null then 'catalog_' || tier_variant.variant
-            when tier_multipliers.multiplier is not null then 'catalog_x_tier_multiplier'
-            when list_price.model_id is not null then 'catalog'
-        end as price_source,
-        -- the catalog row in force: the tier's own variant if the catalog has one, else the list price
-        {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] %}
-        case when tier_variant.model_id is not null then tier_variant.{{ field }}_tiers
-             else list_price.{{ field }}_tiers end as {{ field }}_tiers,
-        {% endfor %}
-        {% for price in ['input_usd_per_mtok', 'output_usd_per_mtok', 'cache_read_usd_per_mtok',
-                         'cache_write_5m_usd_per_mtok', 'cache_write_1h_usd_per_mtok'] %}
-        case when tier_variant.model_id is not null then tier_variant.{{ price }}
-             else list_price.{{ price }} * coalesce(tier_multipliers.multiplier, 1) end as catalog_{{ price }},
-        overrides.{{ price }} as override_{{ price }},
-        {% endfor %}
-        case when tier_variant.model_id is null then coalesce(tier_multipliers.multiplier, 1) else 1 end
-            as tier_multiplier,
-        coalesce(overrides.discount_pct, 0) as override_discount_pct,
-        overrides.usd_per_request as override_usd_per_request,
-        overrides.usd_per_unit as override_usd_per_unit,
-        overrides.unit as override_unit,
-        coalesce(tier_variant.usd_per_thousand_requests, list_price.usd_per_thousand_requests)
-            as catalog_usd_per_thousand_requests
-    from events
-    left join matched
-        on events.provider = matched.provider
-        and events.model = matched.model
-    left join catalog as list_price
-        on matched.catalog_provider_id = list_price.provider_id
-        and matched.catalog_model_id = list_price.model_id
-        and list_price.variant = 'default'
-        and events.usage_date >= list_price.valid_from
-        and events.usage_date < list_price.valid_to
-    left join catalog as tier_variant
-        on matched.catalog_provider_id = tier_variant.provider_id
-        and matched.catalog_model_id = tier_variant.model_id
-        and tier_variant.variant = case events.service_tier
-            when 'batch' then 'processing=batch'
-            when 'flex' then 'service_tier=flex'
-            when 'priority' then 'service_tier=priority'
-        end
-        and events.usage_date >= tier_variant.valid_from
-        and events.usage_date < tier_variant.valid_to
-    left join tier_multipliers
-        on events.provider = tier_multipliers.provider
-        and events.service_tier = tier_multipliers.service_tier
-    left join overrides
-        on events.provider = overrides.event_provider
-        and events.model = overrides.event_model
-        and (overrides.service_tier is null or overrides.service_tier = events.service_tier)
-        and events.usage_date >= overrides.valid_from
-        and events.usage_date < overrides.valid_to
-
-),
-
-resolved as (
-
-    select
-        *,
-        {% for price, field in [('input_usd_per_mtok', 'input_mtok'), ('output_usd_per_mtok', 'output_mtok'),
-                                ('cache_read_usd_per_mtok', 'cache_read_mtok'),
-                                ('cache_write_5m_usd_per_mtok', 'cache_write_mtok'),
-                                ('cache_write_1h_usd_per_mtok', 'cache_write_1h_mtok')] %}
-        coalesce(
-            override_{{ price }},
-            {{ context_tier_price('catalog_' ~ price, field ~ '_tiers', 'tier_multiplier') }}
-                * (1 - override_discount_pct * 0.01)
-        ) as {{ price }},
-        {% endfor %}
-        case when override_unit is not null and override_unit = unit then quantity * override_usd_per_unit end
-            as unit_cost_usd,
-        coalesce(override_usd_per_request, catalog_usd_per_thousand_requests * 0.001) as usd_per_request
-    from joined
+        bucketed.*,
+        prices.catalog_provider_id,
+        prices.catalog_model_id,
+        prices.price_source,
+        prices.price_valid_from,
+        prices.input_usd_per_mtok,
+        prices.output_usd_per_mtok,
+        prices.cache_read_usd_per_mtok,
+        prices.cache_write_5m_usd_per_mtok,
+        prices.cache_write_1h_usd_per_mtok,
+        prices.usd_per_request,
+        prices.has_request_price_override,
+        case when prices.priced_unit is not null and prices.priced_unit = bucketed.unit
+            then bucketed.quantity * prices.usd_per_unit end as unit_cost_usd
+    from bucketed
+    left join prices using (provider, model, service_tier, usage_date, context_tier_start)
 
 ),
 
@@ -131,7 +59,7 @@ costed as (
     select
         *,
         app_cache_hit or input_usd_per_mtok is not null or unit_cost_usd is not null
-            or override_usd_per_request is not null as is_priced,
+            or has_request_price_override as is_priced,
         case when app_cache_hit then 0 else {{ token_cost('uncached_input_tokens', 'input_usd_per_mtok') }} end
             as uncached_input_cost_usd,
         case when app_cache_hit then 0 else {{ token_cost('cache_read_input_tokens', 'cache_read_usd_per_mtok') }} end
@@ -151,7 +79,7 @@ costed as (
         case when app_cache_hit then 0 else
             {{ token_cost('cache_read_input_tokens + cache_write_5m_input_tokens + cache_write_1h_input_tokens', 'input_usd_per_mtok') }}
         end as cached_input_cost_without_cache_usd
-    from resolved
+    from joined
 
 ),
 
@@ -170,6 +98,7 @@ final as (
         catalog_model_id,
         price_source,
         price_valid_from,
+        context_tier_start,
         is_priced,
         is_production,
         environment,

@@ -1,0 +1,34 @@
+-- Context-size tier starts (in input tokens) of every (provider, model) in usage whose catalog price
+-- has tiers: a call whose input tokens pass a start is priced at that tier.
+with matched as (
+
+    select * from {{ ref('int_usage_models_matched') }} where has_catalog_match
+
+),
+
+catalog as (
+
+    select * from {{ ref('stg_model_prices__prices') }} where has_context_tiers
+
+),
+
+starts as (
+
+    select
+        matched.provider,
+        matched.model,
+        unnest(flatten([
+            {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] %}
+            coalesce(list_transform(catalog.{{ field }}_tiers, lambda t: t.start), []){{ "," if not loop.last }}
+            {% endfor %}
+        ])) as tier_start
+    from matched
+    inner join catalog
+        on matched.catalog_provider_id = catalog.provider_id
+        and matched.catalog_model_id = catalog.model_id
+
+)
+
+select provider, model, list_sort(list_distinct(list(tier_start))) as context_tier_starts
+from starts
+group by provider, model
