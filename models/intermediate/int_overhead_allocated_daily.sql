@@ -65,15 +65,20 @@ pool_days_usd as (
 usage_rows as (
 
     select
-        usage_date,
-        customer_id,
-        feature,
-        sum(requests) as requests,
-        sum(input_tokens + output_tokens) as tokens,
-        sum(estimated_cost_usd) as estimated_cost_usd
-    from {{ ref('int_inference_cost_reconciled') }}
-    where is_production and requests > 0
-    group by all
+        *,
+        sum(requests) over (partition by usage_date, customer_id) as customer_day_requests
+    from (
+        select
+            usage_date,
+            customer_id,
+            feature,
+            sum(requests) as requests,
+            sum(input_tokens + output_tokens) as tokens,
+            sum(estimated_cost_usd) as estimated_cost_usd
+        from {{ ref('int_inference_cost_reconciled') }}
+        where is_production and requests > 0
+        group by all
+    )
 
 ),
 
@@ -100,9 +105,8 @@ weighted as (
             when 'requests' then cast(usage_rows.requests as double)
             when 'tokens' then cast(usage_rows.tokens as double)
             when 'revenue' then coalesce(cast(customer_revenue.revenue_usd as double), 0) * usage_rows.requests
-                / sum(usage_rows.requests) over (partition by pool_days_usd.cost_pool_row_id, pool_days_usd.cost_date, usage_rows.customer_id)
-            when 'customers' then usage_rows.requests
-                / sum(usage_rows.requests) over (partition by pool_days_usd.cost_pool_row_id, pool_days_usd.cost_date, usage_rows.customer_id)
+                / usage_rows.customer_day_requests
+            when 'customers' then usage_rows.requests / usage_rows.customer_day_requests
         end as weight
     from pool_days_usd
     inner join usage_rows
