@@ -66,7 +66,7 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
     without it, from dlt config (e.g. SOURCES__USAGE_EVENTS__USAGE_DIR)."""
     from pipelines.model_prices import model_prices_source
     from pipelines.overhead import overhead_source
-    from pipelines.provider_costs import provider_costs_source
+    from pipelines.provider_costs import provider_costs_api_source, provider_costs_source
     from pipelines.revenue_events import revenue_source
     from pipelines.stripe_billing import api_key_from_env, stripe_api_source, stripe_source
     from pipelines.usage_events import UsageLoadReport, usage_source
@@ -98,12 +98,25 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
             return stripe_source()
         return f"no stripe/ folder in {data_dir} and no STRIPE_API_KEY"
 
+    def provider_costs_factory():
+        if data_dir is not None and (data_dir / "providers").is_dir():
+            return provider_costs_source(str(data_dir / "providers"))
+        openai_key, anthropic_key = os.environ.get("OPENAI_ADMIN_KEY"), os.environ.get("ANTHROPIC_ADMIN_KEY")
+        if openai_key or anthropic_key:  # API mode; keys go to the HTTP clients only
+            bases = {k: v for k, v in (("openai_api_base", os.environ.get("OPENAI_API_BASE")),
+                                       ("anthropic_api_base", os.environ.get("ANTHROPIC_API_BASE"))) if v}
+            start = {"start_date": os.environ["AI_MARGIN_COSTS_START_DATE"]} \
+                if os.environ.get("AI_MARGIN_COSTS_START_DATE") else {}
+            return provider_costs_api_source(openai_admin_key=openai_key, anthropic_admin_key=anthropic_key,
+                                             **bases, **start)
+        return from_folder("providers", provider_costs_source)()
+
     plan = [
         ("model_prices", model_prices_source),
         ("usage_events", from_folder("usage", usage_source, report=usage_report)),
         ("stripe", stripe_factory),
         ("revenue_events", from_folder("revenue", revenue_source)),
-        ("provider_costs", from_folder("providers", provider_costs_source)),
+        ("provider_costs", provider_costs_factory),
         ("overhead", from_folder("overhead", overhead_source)),
     ]
     for name, make_source in plan:

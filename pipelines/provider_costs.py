@@ -1,7 +1,9 @@
 """dlt source: what AI providers actually billed (file mode).
 
-- OpenAI Costs API pages (`providers/openai/*.json`, GET /v1/organization/costs)
-- Anthropic cost report pages (`providers/anthropic/*.json`, amounts are decimal strings in cents)
+- OpenAI Costs API pages (`providers/openai/*.json`, GET /v1/organization/costs), or the API itself
+  with an admin key (`OPENAI_ADMIN_KEY`, base `OPENAI_API_BASE`)
+- Anthropic cost report pages (`providers/anthropic/*.json`, amounts are decimal strings in cents),
+  or the API itself (`ANTHROPIC_ADMIN_KEY`, base `ANTHROPIC_API_BASE`)
 - FOCUS 1.0-1.2 exports and AWS CUR 2.0 files (`providers/focus/`, `providers/aws_cur/`: CSV or Parquet)
 
 Rows keep the provider's own field names; staging models normalise them into one FOCUS-shaped table.
@@ -11,6 +13,10 @@ double-counts. Money stays exact: JSON decimals are parsed as Decimal, CSV cells
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import dlt
@@ -23,42 +29,51 @@ from pipelines._files import json_files, list_page_objects, read_json, row_key
 
 def _openai_rows(folder: Path):
     for path in json_files(folder):
-        doc = read_json(path)
-        if doc.get("object") != "page":
-            continue  # usage API pages are loaded by a later issue
-        for bucket in list_page_objects(doc):
-            for result in bucket.get("results", []):
-                if result.get("object") != "organization.costs.result":
-                    continue
-                amount = result.get("amount") or {}
-                yield {
-                    "_row_key": row_key(bucket["start_time"], result.get("line_item"), result.get("project_id"),
-                                        result.get("api_key_id")),
-                    "start_time": bucket["start_time"], "end_time": bucket["end_time"],
-                    "amount_value": amount.get("value"), "amount_currency": amount.get("currency"),
-                    "line_item": result.get("line_item"), "project_id": result.get("project_id"),
-                    "api_key_id": result.get("api_key_id"), "quantity": result.get("quantity"),
-                    "quantity_unit": result.get("quantity_unit"), "_source_file": path.name,
-                }
+        yield from _openai_page_rows(read_json(path), path.name)
+
+
+def _openai_page_rows(doc: dict, source: str):
+    """Rows of one Costs API page (GET /v1/organization/costs); other pages are skipped."""
+    if doc.get("object") != "page":
+        return
+    for bucket in list_page_objects(doc):
+        for result in bucket.get("results", []):
+            if result.get("object") != "organization.costs.result":
+                continue
+            amount = result.get("amount") or {}
+            yield {
+                "_row_key": row_key(bucket["start_time"], result.get("line_item"), result.get("project_id"),
+                                    result.get("api_key_id")),
+                "start_time": bucket["start_time"], "end_time": bucket["end_time"],
+                "amount_value": amount.get("value"), "amount_currency": amount.get("currency"),
+                "line_item": result.get("line_item"), "project_id": result.get("project_id"),
+                "api_key_id": result.get("api_key_id"), "quantity": result.get("quantity"),
+                "quantity_unit": result.get("quantity_unit"), "_source_file": source,
+            }
 
 
 def _anthropic_rows(folder: Path):
     for path in json_files(folder):
-        for bucket in list_page_objects(read_json(path)):
-            for result in bucket.get("results", []):
-                yield {
-                    "_row_key": row_key(bucket["starting_at"], result.get("workspace_id"), result.get("description"),
-                                        result.get("model"), result.get("token_type"), result.get("service_tier"),
-                                        result.get("context_window"), result.get("cost_type"),
-                                        result.get("inference_geo")),
-                    "starting_at": bucket["starting_at"], "ending_at": bucket["ending_at"],
-                    # decimal string in cents, kept as sent
-                    "amount": str(result.get("amount")) if result.get("amount") is not None else None,
-                    **{k: result.get(k) for k in ("currency", "workspace_id", "description", "cost_type",
-                                                  "context_window", "model", "service_tier", "token_type",
-                                                  "inference_geo")},
-                    "_source_file": path.name,
-                }
+        yield from _anthropic_page_rows(read_json(path), path.name)
+
+
+def _anthropic_page_rows(doc: dict, source: str):
+    """Rows of one cost report page (GET /v1/organizations/cost_report)."""
+    for bucket in list_page_objects(doc):
+        for result in bucket.get("results", []):
+            yield {
+                "_row_key": row_key(bucket["starting_at"], result.get("workspace_id"), result.get("description"),
+                                    result.get("model"), result.get("token_type"), result.get("service_tier"),
+                                    result.get("context_window"), result.get("cost_type"),
+                                    result.get("inference_geo")),
+                "starting_at": bucket["starting_at"], "ending_at": bucket["ending_at"],
+                # decimal string in cents, kept as sent
+                "amount": str(result.get("amount")) if result.get("amount") is not None else None,
+                **{k: result.get(k) for k in ("currency", "workspace_id", "description", "cost_type",
+                                              "context_window", "model", "service_tier", "token_type",
+                                              "inference_geo")},
+                "_source_file": source,
+            }
 
 
 def _export_tables(folders: list[Path]):
@@ -81,6 +96,101 @@ def _export_tables(folders: list[Path]):
             table = table.append_column("_source_row", pa.array(range(1, n + 1), pa.int64()))
             table = table.append_column("_row_key", pa.array([row_key(rel, i) for i in range(1, n + 1)], pa.string()))
             yield table
+
+
+class CostApi:
+    """Paged GETs with backoff on 429, 5xx and connection errors; decimals parsed exactly.
+    Error messages name the URL path and status, never the key."""
+
+    def __init__(self, base: str, headers: dict, retries: int = 5, timeout: float = 60.0):
+        import requests
+
+        self.requests = requests
+        self.base = base.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update(headers)
+        self.retries = retries
+        self.timeout = timeout
+
+    def get(self, path: str, params: list[tuple[str, str]]) -> dict:
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.session.get(self.base + path, params=params, timeout=self.timeout)
+            except self.requests.ConnectionError as exc:
+                if attempt == self.retries:
+                    raise RuntimeError(f"GET {path}: cannot connect ({type(exc).__name__})") from None
+            else:
+                if response.status_code == 200:
+                    return json.loads(response.text, parse_float=Decimal)
+                retryable = response.status_code == 429 or response.status_code >= 500
+                if not retryable or attempt == self.retries:
+                    raise RuntimeError(f"GET {path}: HTTP {response.status_code}: {response.text[:200]}")
+                delay = response.headers.get("retry-after")
+                time.sleep(float(delay) if delay and delay.replace(".", "", 1).isdigit() else min(0.5 * 2 ** attempt, 8))
+                continue
+            time.sleep(min(0.5 * 2 ** attempt, 8))
+        raise AssertionError("unreachable")
+
+    def pages(self, path: str, params: list[tuple[str, str]]):
+        """Follow `has_more` / `next_page` (passed back as `page`)."""
+        page = None
+        while True:
+            doc = self.get(path, params + ([("page", page)] if page else []))
+            yield doc
+            if not doc.get("has_more") or not doc.get("next_page"):
+                return
+            page = doc["next_page"]
+
+
+def _charge_period_window(state: dict, start_date: str, lookback_days: int) -> datetime:
+    """Start of the next read: the last bucket loaded minus a lookback (providers revise recent days)."""
+    last = state.get("last_bucket_start")
+    start = datetime.fromisoformat(last) - timedelta(days=lookback_days) if last else datetime.fromisoformat(start_date)
+    return start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start
+
+
+@dlt.source(name="provider_costs", max_table_nesting=0)
+def provider_costs_api_source(openai_admin_key: str | None = None, anthropic_admin_key: str | None = None,
+                              openai_api_base: str = "https://api.openai.com/v1",
+                              anthropic_api_base: str = "https://api.anthropic.com",
+                              start_date: str = "2026-01-01", lookback_days: int = 3):
+    """API mode: OpenAI Costs API and Anthropic cost report, daily buckets, incremental by charge
+    period (each run re-reads `lookback_days` before the last bucket loaded; rows merge on their key)."""
+    resources = []
+    if openai_admin_key:
+        api = CostApi(openai_api_base, {"Authorization": f"Bearer {openai_admin_key}"})
+
+        @dlt.resource(name="openai_costs", write_disposition="merge", primary_key="_row_key",
+                      columns={"amount_value": {"data_type": "decimal", "precision": 38, "scale": 12}})
+        def openai_costs():
+            state = dlt.current.resource_state()
+            start = _charge_period_window(state, start_date, lookback_days)
+            params = [("start_time", str(int(start.timestamp()))), ("bucket_width", "1d"),
+                      ("group_by", "line_item"), ("group_by", "project_id"), ("limit", "31")]
+            for doc in api.pages("/organization/costs", params):
+                yield list(_openai_page_rows(doc, "api"))
+                for bucket in doc.get("data", []):
+                    seen = datetime.fromtimestamp(int(bucket["start_time"]), timezone.utc).isoformat()
+                    state["last_bucket_start"] = max(state.get("last_bucket_start") or seen, seen)
+
+        resources.append(openai_costs)
+    if anthropic_admin_key:
+        api_a = CostApi(anthropic_api_base, {"x-api-key": anthropic_admin_key, "anthropic-version": "2023-06-01"})
+
+        @dlt.resource(name="anthropic_cost_report", write_disposition="merge", primary_key="_row_key")
+        def anthropic_cost_report():
+            state = dlt.current.resource_state()
+            start = _charge_period_window(state, start_date, lookback_days)
+            params = [("starting_at", start.strftime("%Y-%m-%dT%H:%M:%SZ")), ("bucket_width", "1d"),
+                      ("group_by[]", "description"), ("group_by[]", "workspace_id"), ("limit", "31")]
+            for doc in api_a.pages("/v1/organizations/cost_report", params):
+                yield list(_anthropic_page_rows(doc, "api"))
+                for bucket in doc.get("data", []):
+                    seen = datetime.fromisoformat(bucket["starting_at"].replace("Z", "+00:00")).isoformat()
+                    state["last_bucket_start"] = max(state.get("last_bucket_start") or seen, seen)
+
+        resources.append(anthropic_cost_report)
+    return resources
 
 
 @dlt.source(name="provider_costs", max_table_nesting=0)
