@@ -76,8 +76,12 @@ def _anthropic_page_rows(doc: dict, source: str):
             }
 
 
+CUR_MARKER = "line_item_unblended_cost"
+
+
 def _export_tables(folders: list[Path]):
-    """FOCUS/CUR files as all-text Arrow tables, with file name and row number for lineage."""
+    """FOCUS and CUR 2.0 files as all-text Arrow tables, with file name and row number for lineage.
+    A file is CUR when it has `line_item_unblended_cost` (in either folder); else it is FOCUS."""
     for folder in folders:
         if not folder.is_dir():
             continue
@@ -95,7 +99,8 @@ def _export_tables(folders: list[Path]):
             table = table.append_column("_source_file", pa.array([rel] * n, pa.string()))
             table = table.append_column("_source_row", pa.array(range(1, n + 1), pa.int64()))
             table = table.append_column("_row_key", pa.array([row_key(rel, i) for i in range(1, n + 1)], pa.string()))
-            yield table
+            is_cur = CUR_MARKER in {c.lower() for c in table.column_names}
+            yield dlt.mark.with_table_name(table, "aws_cur_costs" if is_cur else "focus_costs")
 
 
 class CostApi:
@@ -204,6 +209,6 @@ def provider_costs_source(providers_dir: str = dlt.config.value):
                                                                       "scale": 12}}),
         dlt.resource(_anthropic_rows(root / "anthropic"), name="anthropic_cost_report",
                      write_disposition="merge", primary_key="_row_key"),
-        dlt.resource(_export_tables([root / "focus", root / "aws_cur"]), name="focus_costs",
+        dlt.resource(_export_tables([root / "focus", root / "aws_cur"]), name="cloud_exports",
                      write_disposition="merge", primary_key="_row_key"),
     ]

@@ -41,10 +41,11 @@ def provider_warehouse(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("providers")
     shutil.copytree(FIXTURES / "focus", root / "providers" / "focus")
     shutil.copytree(FIXTURES / "openai", root / "providers" / "openai")
+    shutil.copytree(FIXTURES / "aws_cur", root / "providers" / "aws_cur")
     warehouse = root / "wh" / "w.duckdb"
     load_all(root, warehouse, only=["provider_costs"], say=lambda m: None)
     run_cli("build", "--warehouse", str(warehouse), "--quiet",
-            "--select", "stg_provider_costs__focus stg_provider_costs__openai")
+            "--select", "stg_provider_costs__focus stg_provider_costs__openai stg_provider_costs__aws_cur")
     return warehouse
 
 
@@ -82,3 +83,19 @@ def test_openai_costs_example(provider_warehouse):
     assert q(provider_warehouse, """select sum(billed_cost), any_value(billing_currency), min(charge_period_start)
                                     from staging.stg_provider_costs__openai""")[0] == \
         (Decimal("0.06"), "USD", __import__("datetime").datetime(2024, 11, 1, 0, 0))
+
+
+def test_aws_cur_totals_by_provider_and_charge_category(provider_warehouse):
+    """Hand-checked against tests/fixtures/aws_cur/cur2_sample.csv: Bedrock usage 1.20 + 0.80 billed,
+    1.08 + 0.72 after the negotiated discount; an EDP discount, a credit and tax; EC2 stays `aws`."""
+    got = {(p, c): (b, e, lst) for p, c, b, e, lst in q(provider_warehouse, """
+        select provider, charge_category, sum(billed_cost), sum(effective_cost), sum(list_cost)
+        from staging.stg_provider_costs__aws_cur group by 1, 2""")}
+    D = Decimal
+    assert got == {
+        ("aws.bedrock", "usage"): (D("2.0"), D("1.80"), D("2.0")),
+        ("aws.bedrock", "adjustment"): (D("-0.2"), D("-0.2"), D("0")),
+        ("aws.bedrock", "credit"): (D("-0.5"), D("-0.5"), D("0")),
+        ("aws.bedrock", "tax"): (D("0.3"), D("0.3"), D("0")),
+        ("aws", "usage"): (D("3.9168"), D("3.9168"), D("3.9168")),
+    }

