@@ -4,6 +4,8 @@
   with an admin key (`OPENAI_ADMIN_KEY`, base `OPENAI_API_BASE`)
 - Anthropic cost report pages (`providers/anthropic/*.json`, amounts are decimal strings in cents),
   or the API itself (`ANTHROPIC_ADMIN_KEY`, base `ANTHROPIC_API_BASE`)
+- OpenAI Usage API pages and Anthropic usage report pages (token counts the providers measured),
+  from the same folders
 - FOCUS 1.0-1.2 exports and AWS CUR 2.0 files (`providers/focus/`, `providers/aws_cur/`: CSV or Parquet)
 
 Rows keep the provider's own field names; staging models normalise them into one FOCUS-shaped table.
@@ -52,6 +54,30 @@ def _openai_page_rows(doc: dict, source: str):
             }
 
 
+def _openai_usage_rows(folder: Path):
+    for path in json_files(folder):
+        yield from _openai_usage_page_rows(read_json(path), path.name)
+
+
+def _openai_usage_page_rows(doc: dict, source: str):
+    """Rows of Usage API pages (GET /v1/organization/usage/<type>): one row per bucket and result, with
+    `result_type` (completions, embeddings, images...) and the result's own fields."""
+    if doc.get("object") != "page":
+        return
+    for bucket in list_page_objects(doc):
+        for result in bucket.get("results", []):
+            kind = str(result.get("object", ""))
+            if not kind.startswith("organization.usage."):
+                continue
+            fields = {k: v for k, v in result.items() if k != "object"}
+            yield {
+                "_row_key": row_key(bucket["start_time"], kind, *(fields.get(k) for k in (
+                    "model", "project_id", "user_id", "api_key_id", "batch", "service_tier"))),
+                "start_time": bucket["start_time"], "end_time": bucket["end_time"],
+                "result_type": kind.split(".")[2], **fields, "_source_file": source,
+            }
+
+
 def _anthropic_rows(folder: Path):
     for path in json_files(folder):
         yield from _anthropic_page_rows(read_json(path), path.name)
@@ -61,6 +87,8 @@ def _anthropic_page_rows(doc: dict, source: str):
     """Rows of one cost report page (GET /v1/organizations/cost_report)."""
     for bucket in list_page_objects(doc):
         for result in bucket.get("results", []):
+            if "amount" not in result:
+                continue  # a usage report result
             yield {
                 "_row_key": row_key(bucket["starting_at"], result.get("workspace_id"), result.get("description"),
                                     result.get("model"), result.get("token_type"), result.get("service_tier"),
@@ -77,6 +105,34 @@ def _anthropic_page_rows(doc: dict, source: str):
 
 
 CUR_MARKER = "line_item_unblended_cost"
+
+
+def _anthropic_usage_rows(folder: Path):
+    for path in json_files(folder):
+        yield from _anthropic_usage_page_rows(read_json(path), path.name)
+
+
+def _anthropic_usage_page_rows(doc: dict, source: str):
+    """Rows of usage report pages (GET /v1/organizations/usage_report/messages): token counts per bucket
+    and group (model, service tier, context window, workspace, API key)."""
+    for bucket in list_page_objects(doc):
+        for result in bucket.get("results", []):
+            if "uncached_input_tokens" not in result:
+                continue
+            creation = result.get("cache_creation") or {}
+            keys = ("model", "service_tier", "context_window", "workspace_id", "api_key_id", "inference_geo")
+            yield {
+                "_row_key": row_key(bucket["starting_at"], *(result.get(k) for k in keys)),
+                "starting_at": bucket["starting_at"], "ending_at": bucket["ending_at"],
+                **{k: result.get(k) for k in keys},
+                "uncached_input_tokens": result.get("uncached_input_tokens"),
+                "cache_read_input_tokens": result.get("cache_read_input_tokens"),
+                "cache_creation_5m_input_tokens": creation.get("ephemeral_5m_input_tokens"),
+                "cache_creation_1h_input_tokens": creation.get("ephemeral_1h_input_tokens"),
+                "output_tokens": result.get("output_tokens"),
+                "web_search_requests": (result.get("server_tool_use") or {}).get("web_search_requests"),
+                "_source_file": source,
+            }
 
 
 def _export_tables(folders: list[Path]):
@@ -208,6 +264,10 @@ def provider_costs_source(providers_dir: str = dlt.config.value):
                      primary_key="_row_key", columns={"amount_value": {"data_type": "decimal", "precision": 38,
                                                                       "scale": 12}}),
         dlt.resource(_anthropic_rows(root / "anthropic"), name="anthropic_cost_report",
+                     write_disposition="merge", primary_key="_row_key"),
+        dlt.resource(_openai_usage_rows(root / "openai"), name="openai_usage",
+                     write_disposition="merge", primary_key="_row_key"),
+        dlt.resource(_anthropic_usage_rows(root / "anthropic"), name="anthropic_usage_report",
                      write_disposition="merge", primary_key="_row_key"),
         dlt.resource(_export_tables([root / "focus", root / "aws_cur"]), name="cloud_exports",
                      write_disposition="merge", primary_key="_row_key"),

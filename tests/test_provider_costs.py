@@ -4,6 +4,7 @@ Costs API response, loaded by the real pipeline and normalised by the real stagi
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from collections import defaultdict
@@ -17,6 +18,17 @@ from ai_margin.load import load_all
 from conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# A usage_report/messages page in the field layout of the Admin API reference (no official sample
+# response exists; see shared/reference/anthropic), grouped by model.
+ANTHROPIC_USAGE_PAGE = {"data": [{"starting_at": "2026-09-01T00:00:00Z", "ending_at": "2026-09-02T00:00:00Z",
+                                  "results": [{"uncached_input_tokens": 1200, "cache_read_input_tokens": 3000,
+                                               "cache_creation": {"ephemeral_5m_input_tokens": 400,
+                                                                  "ephemeral_1h_input_tokens": 100},
+                                               "output_tokens": 800, "server_tool_use": {"web_search_requests": 2},
+                                               "api_key_id": None, "workspace_id": None,
+                                               "model": "claude-sonnet-4-5-20250929", "service_tier": "standard",
+                                               "context_window": "0-200k", "inference_geo": None}]}],
+                         "has_more": False, "next_page": None}
 
 
 def expected_focus_totals() -> dict[str, tuple[Decimal, Decimal]]:
@@ -42,10 +54,13 @@ def provider_warehouse(tmp_path_factory) -> Path:
     shutil.copytree(FIXTURES / "focus", root / "providers" / "focus")
     shutil.copytree(FIXTURES / "openai", root / "providers" / "openai")
     shutil.copytree(FIXTURES / "aws_cur", root / "providers" / "aws_cur")
+    (root / "providers" / "anthropic").mkdir()
+    (root / "providers" / "anthropic" / "usage_report.json").write_text(json.dumps(ANTHROPIC_USAGE_PAGE))
     warehouse = root / "wh" / "w.duckdb"
     load_all(root, warehouse, only=["provider_costs"], say=lambda m: None)
     run_cli("build", "--warehouse", str(warehouse), "--quiet",
-            "--select", "stg_provider_costs__focus stg_provider_costs__openai stg_provider_costs__aws_cur")
+            "--select", "stg_provider_costs__focus stg_provider_costs__openai stg_provider_costs__aws_cur "
+                        "stg_provider_usage")
     return warehouse
 
 
@@ -98,4 +113,18 @@ def test_aws_cur_totals_by_provider_and_charge_category(provider_warehouse):
         ("aws.bedrock", "credit"): (D("-0.5"), D("-0.5"), D("0")),
         ("aws.bedrock", "tax"): (D("0.3"), D("0.3"), D("0")),
         ("aws", "usage"): (D("3.9168"), D("3.9168"), D("3.9168")),
+    }
+
+
+def test_provider_measured_usage(provider_warehouse):
+    """OpenAI's own Usage API examples (completions, embeddings) and an Anthropic usage report page, in the
+    usage log's conventions: Anthropic input = uncached + cache reads + cache writes = 4,700."""
+    got = {(p, r): row for p, r, *row in q(provider_warehouse, """
+        select provider, result_type, input_tokens, cache_read_input_tokens, cache_creation_input_tokens,
+               output_tokens, requests
+        from staging.stg_provider_usage""")}
+    assert got == {
+        ("openai", "completions"): [1000, 400, 100, 500, 5],
+        ("openai", "embeddings"): [16, 0, 0, 0, 2],
+        ("anthropic", "messages"): [4700, 3000, 500, 800, None],
     }
