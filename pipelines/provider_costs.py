@@ -210,47 +210,72 @@ def _charge_period_window(state: dict, start_date: str, lookback_days: int) -> d
     return start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start
 
 
+def _openai_bucket_start(bucket: dict) -> str:
+    return datetime.fromtimestamp(int(bucket["start_time"]), timezone.utc).isoformat()
+
+
+def _anthropic_bucket_start(bucket: dict) -> str:
+    return datetime.fromisoformat(bucket["starting_at"].replace("Z", "+00:00")).isoformat()
+
+
+def _api_resource(name: str, api: CostApi, path: str, params, page_rows, bucket_start, start_date: str,
+                  lookback_days: int, columns: dict | None = None):
+    """A resource reading daily buckets from `path`, incremental by charge period: each run starts
+    `lookback_days` before the last bucket loaded (providers revise recent days); rows merge on key."""
+
+    @dlt.resource(name=name, write_disposition="merge", primary_key="_row_key", columns=columns)
+    def resource():
+        state = dlt.current.resource_state()
+        start = _charge_period_window(state, start_date, lookback_days)
+        for doc in api.pages(path, params(start)):
+            yield list(page_rows(doc, "api"))
+            for bucket in doc.get("data", []):
+                seen = bucket_start(bucket)
+                state["last_bucket_start"] = max(state.get("last_bucket_start") or seen, seen)
+
+    return resource
+
+
 @dlt.source(name="provider_costs", max_table_nesting=0)
 def provider_costs_api_source(openai_admin_key: str | None = None, anthropic_admin_key: str | None = None,
                               openai_api_base: str = "https://api.openai.com/v1",
                               anthropic_api_base: str = "https://api.anthropic.com",
                               start_date: str = "2026-01-01", lookback_days: int = 3):
-    """API mode: OpenAI Costs API and Anthropic cost report, daily buckets, incremental by charge
-    period (each run re-reads `lookback_days` before the last bucket loaded; rows merge on their key)."""
+    """API mode: OpenAI Costs and Usage APIs, Anthropic cost and usage reports, daily buckets."""
     resources = []
+    window = dict(start_date=start_date, lookback_days=lookback_days)
     if openai_admin_key:
         api = CostApi(openai_api_base, {"Authorization": f"Bearer {openai_admin_key}"})
 
-        @dlt.resource(name="openai_costs", write_disposition="merge", primary_key="_row_key",
-                      columns={"amount_value": {"data_type": "decimal", "precision": 38, "scale": 12}})
-        def openai_costs():
-            state = dlt.current.resource_state()
-            start = _charge_period_window(state, start_date, lookback_days)
-            params = [("start_time", str(int(start.timestamp()))), ("bucket_width", "1d"),
-                      ("group_by", "line_item"), ("group_by", "project_id"), ("limit", "31")]
-            for doc in api.pages("/organization/costs", params):
-                yield list(_openai_page_rows(doc, "api"))
-                for bucket in doc.get("data", []):
-                    seen = datetime.fromtimestamp(int(bucket["start_time"]), timezone.utc).isoformat()
-                    state["last_bucket_start"] = max(state.get("last_bucket_start") or seen, seen)
+        def openai_params(*group_by):
+            return lambda start: [("start_time", str(int(start.timestamp()))), ("bucket_width", "1d"),
+                                  *(("group_by", g) for g in group_by), ("limit", "31")]
 
-        resources.append(openai_costs)
+        resources.append(_api_resource(
+            "openai_costs", api, "/organization/costs", openai_params("line_item", "project_id"),
+            _openai_page_rows, _openai_bucket_start, **window,
+            columns={"amount_value": {"data_type": "decimal", "precision": 38, "scale": 12}}))
+        for kind in ("completions", "embeddings"):
+            resources.append(_api_resource(
+                f"openai_usage_{kind}", api, f"/organization/usage/{kind}",
+                openai_params("model", "project_id", *(("batch",) if kind == "completions" else ())),
+                _openai_usage_page_rows, _openai_bucket_start, **window))
+            resources[-1].apply_hints(table_name="openai_usage")
     if anthropic_admin_key:
         api_a = CostApi(anthropic_api_base, {"x-api-key": anthropic_admin_key, "anthropic-version": "2023-06-01"})
 
-        @dlt.resource(name="anthropic_cost_report", write_disposition="merge", primary_key="_row_key")
-        def anthropic_cost_report():
-            state = dlt.current.resource_state()
-            start = _charge_period_window(state, start_date, lookback_days)
-            params = [("starting_at", start.strftime("%Y-%m-%dT%H:%M:%SZ")), ("bucket_width", "1d"),
-                      ("group_by[]", "description"), ("group_by[]", "workspace_id"), ("limit", "31")]
-            for doc in api_a.pages("/v1/organizations/cost_report", params):
-                yield list(_anthropic_page_rows(doc, "api"))
-                for bucket in doc.get("data", []):
-                    seen = datetime.fromisoformat(bucket["starting_at"].replace("Z", "+00:00")).isoformat()
-                    state["last_bucket_start"] = max(state.get("last_bucket_start") or seen, seen)
+        def anthropic_params(*group_by):
+            return lambda start: [("starting_at", start.strftime("%Y-%m-%dT%H:%M:%SZ")), ("bucket_width", "1d"),
+                                  *(("group_by[]", g) for g in group_by), ("limit", "31")]
 
-        resources.append(anthropic_cost_report)
+        resources.append(_api_resource(
+            "anthropic_cost_report", api_a, "/v1/organizations/cost_report",
+            anthropic_params("description", "workspace_id"), _anthropic_page_rows, _anthropic_bucket_start,
+            **window))
+        resources.append(_api_resource(
+            "anthropic_usage_report", api_a, "/v1/organizations/usage_report/messages",
+            anthropic_params("model", "service_tier", "context_window", "workspace_id"),
+            _anthropic_usage_page_rows, _anthropic_bucket_start, **window))
     return resources
 
 

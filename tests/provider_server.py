@@ -20,9 +20,12 @@ def _buckets(folder: Path) -> list[dict]:
 
 
 class ProviderServer:
-    def __init__(self, providers_dir: Path):
-        self.openai = _buckets(providers_dir / "openai")
-        self.anthropic = _buckets(providers_dir / "anthropic")
+    def __init__(self, providers_dir: Path, openai_usage: dict[str, list] | None = None,
+                 anthropic_usage: list | None = None):
+        self.openai = _buckets(providers_dir / "openai") if providers_dir else []
+        self.anthropic = _buckets(providers_dir / "anthropic") if providers_dir else []
+        self.openai_usage = openai_usage or {}  # kind (completions, embeddings) -> buckets
+        self.anthropic_usage = anthropic_usage or []
         self.faults: dict[str, list[int]] = {}
         self.requests: list[str] = []
         self.headers: list[dict] = []
@@ -45,9 +48,15 @@ class ProviderServer:
                     start = int(query["start_time"][0])
                     buckets = [b for b in server.openai if b["start_time"] >= start]
                     return self._page(buckets, page, {"object": "page"})
-                if url.path == "/v1/organizations/cost_report":
+                if url.path.startswith("/v1/organization/usage/"):
+                    start = int(query["start_time"][0])
+                    buckets = [b for b in server.openai_usage.get(url.path.rsplit("/", 1)[1], [])
+                               if b["start_time"] >= start]
+                    return self._page(buckets, page, {"object": "page"})
+                if url.path in ("/v1/organizations/cost_report", "/v1/organizations/usage_report/messages"):
                     start = datetime.fromisoformat(query["starting_at"][0].replace("Z", "+00:00"))
-                    buckets = [b for b in server.anthropic
+                    source = server.anthropic if url.path.endswith("cost_report") else server.anthropic_usage
+                    buckets = [b for b in source
                                if datetime.fromisoformat(b["starting_at"].replace("Z", "+00:00")) >= start]
                     return self._page(buckets, page, {})
                 return self._send(404, {"error": {"message": "not found"}})

@@ -77,3 +77,33 @@ def test_api_errors_fail_with_a_readable_reason(tmp_path, small_dataset, api_env
         with pytest.raises(Exception) as err:
             load_all(tmp_path / "empty", tmp_path / "w.duckdb", only=["provider_costs"], say=lambda m: None)
         assert "HTTP 401" in str(err.value) and OPENAI_KEY not in str(err.value)
+
+
+def test_usage_endpoints_in_api_mode(tmp_path, monkeypatch):
+    """OpenAI Usage API (its own example responses) and an Anthropic usage report over HTTP."""
+    import json
+    from pathlib import Path
+
+    from test_provider_costs import ANTHROPIC_USAGE_PAGE
+
+    examples = Path(__file__).parent / "fixtures" / "openai"
+    openai_usage = {kind: json.loads((examples / f"organization_usage_{kind}.response.json").read_text())["data"]
+                    for kind in ("completions", "embeddings")}
+    (tmp_path / "empty").mkdir()
+    with ProviderServer(None, openai_usage=openai_usage, anthropic_usage=ANTHROPIC_USAGE_PAGE["data"]) as server:
+        monkeypatch.setenv("OPENAI_ADMIN_KEY", OPENAI_KEY)
+        monkeypatch.setenv("ANTHROPIC_ADMIN_KEY", ANTHROPIC_KEY)
+        monkeypatch.setenv("OPENAI_API_BASE", server.url + "/v1")
+        monkeypatch.setenv("ANTHROPIC_API_BASE", server.url)
+        monkeypatch.setenv("AI_MARGIN_COSTS_START_DATE", "2024-01-01")
+        server.fail("/v1/organization/usage/completions", 429)
+        warehouse = tmp_path / "w.duckdb"
+        load_all(tmp_path / "empty", warehouse, only=["provider_costs"], say=lambda m: None)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rows = {r[0]: r[1:] for r in con.execute("""select result_type, input_tokens, num_model_requests
+                                                 from raw_provider_costs.openai_usage""").fetchall()}
+    assert rows == {"completions": (1000, 5), "embeddings": (16, 2)}
+    assert con.execute("""select uncached_input_tokens, cache_read_input_tokens, cache_creation_5m_input_tokens,
+                                 cache_creation_1h_input_tokens, output_tokens
+                          from raw_provider_costs.anthropic_usage_report""").fetchall() == [(1200, 3000, 400, 100, 800)]
+    con.close()
