@@ -83,6 +83,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     say(f"Building models in {warehouse} (dbt build)")
     started = time.perf_counter()
     dbt_args = ["build", *(["--select", args.select] if args.select else []),
+                *(["--vars", args.vars] if args.vars else []),
                 *(["--full-refresh"] if args.full_refresh else [])]
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
     seconds = time.perf_counter() - started
@@ -244,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and every data test. Exits non-zero if a model or an error-severity test fails.")
     _add_common(b, data_dir=False)
     b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_waterfall")
+    b.add_argument("--vars", metavar="YAML", help="dbt vars, e.g. '{revenue_allocation_method: value_weights}'")
     b.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     b.set_defaults(func=cmd_build)
@@ -253,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--only", action="append", metavar="SOURCE", choices=SOURCES,
                    help=f"load only this source (repeatable): {', '.join(SOURCES)}")
     r.add_argument("--select", metavar="SELECTOR", help="dbt node selection for the build step")
+    r.add_argument("--vars", metavar="YAML", help="dbt vars for the build step (see dbt_project.yml)")
     r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     r.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     r.set_defaults(func=cmd_run)

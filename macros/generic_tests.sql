@@ -28,3 +28,7 @@
     select * from {{ model }}
     where is_reconciled and abs(residual_pct_of_estimate) > {{ limit }}
 {% endtest %}
+
+{% test positive(model, column_name) %}
+    select * from {{ model }} where {{ column_name }} <= 0
+{% endtest %}

@@ -125,3 +125,23 @@ def test_summary_status_and_idempotent_rerun(built_warehouse, small_dataset, que
     assert "unchanged skipped" in out
     after = {t: query(f"select count(*) from {t}")[0][0] for t in tables}
     assert after == before
+
+
+def test_value_weight_allocation_moves_revenue_between_features_not_in_total(built_warehouse, query, tmp_path):
+    """Same data, revenue allocated by the feature_value_weights seed instead of usage: every total ties
+    out as before, and features with a high value weight receive more of the subscription revenue."""
+    import shutil
+
+    import duckdb
+
+    before = dict(query("select feature, revenue_usd from marts.fct_feature_margin"))
+    copy = tmp_path / "value_weights.duckdb"
+    shutil.copy(built_warehouse, copy)
+    proc = run_cli("build", "--warehouse", str(copy), "--quiet", "--select", "fct_margin_waterfall+",
+                   "--vars", "{revenue_allocation_method: value_weights}")
+    assert proc.returncode == 0
+    con = duckdb.connect(str(copy), read_only=True)
+    after = dict(con.execute("select feature, revenue_usd from marts.fct_feature_margin").fetchall())
+    con.close()
+    assert sum(after.values()) == sum(before.values())
+    assert after["semantic_search"] > before["semantic_search"]  # cheap calls, weight 1 > cost share

@@ -2,9 +2,11 @@
 -- orchestration from embedding/retrieval/rerank/tool calls and from pools such as the vector DB;
 -- infrastructure; support; other overhead), down to gross margin. Usage costs are effective costs: the
 -- estimate at the prices in force plus its share of the provider's reconciliation residual, so they
--- add up to what providers billed; overhead pools come from int_overhead_allocated_daily. A customer-day's subscription revenue is allocated
--- to its features by their share of that day's estimated inference cost (by requests when the day
--- cost nothing), exactly: the parts add up to the day's revenue.
+-- add up to what providers billed; overhead pools come from int_overhead_allocated_daily.
+-- Usage-based revenue stays on the feature that earned it. A customer-day's subscription revenue is
+-- split over the features it used that day by var `revenue_allocation_method`: `usage` (share of the
+-- day's estimated inference cost; of requests when the day cost nothing) or `value_weights` (the
+-- feature_value_weights seed), exactly: the parts add up to the day's revenue.
 -- Revenue on days without usage stays on the customer under feature `unallocated`.
 -- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
 -- revenue recognised outside them stays in int_revenue_recognized_daily.
@@ -108,11 +110,14 @@ with_revenue as (
         usage_daily.*,
         revenue.revenue_usd as customer_day_revenue_usd,
         sum(usage_daily.estimated_inference_cost_usd) over (partition by usage_daily.margin_date, usage_daily.customer_id)
-            as customer_day_cost_usd
+            as customer_day_cost_usd,
+        coalesce(value_weights.value_weight, 1) as value_weight
     from usage_daily
     left join revenue
         on usage_daily.margin_date = revenue.revenue_date
         and usage_daily.customer_id = revenue.customer_id
+    left join {{ ref('feature_value_weights') }} as value_weights
+        on usage_daily.feature = value_weights.feature
 
 ),
 
@@ -121,7 +126,8 @@ allocated as (
     {{ allocate_exactly(
         relation='with_revenue',
         amount='customer_day_revenue_usd',
-        weight='case when customer_day_cost_usd > 0 then estimated_inference_cost_usd else requests end',
+        weight=("value_weight" if var('revenue_allocation_method') == 'value_weights' else
+                "case when customer_day_cost_usd > 0 then estimated_inference_cost_usd else requests end"),
         partition_by='margin_date, customer_id',
         order_by='feature',
         output='allocated_revenue_usd'
