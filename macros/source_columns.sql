@@ -1,8 +1,9 @@
 {#- Select typed columns from a raw table that dlt may not have created (no rows yet) or whose
     columns may be missing (dlt only materialises columns that received a non-null value).
     Missing tables give zero rows; missing columns give typed nulls. `columns` maps name -> type;
-    a name can list alternatives separated by "|" (first one present wins, e.g. FOCUS exports whose
-    column names were lower-cased by Glue). The output column is the first alternative. -#}
+    a name can list alternatives separated by "|" (e.g. FOCUS exports whose column names were
+    lower-cased by Glue); when several are present (exports of different producers in one table) the
+    first non-null one per row wins. The output column is the first alternative. -#}
 {% macro source_columns(source_name, table_name, columns) -%}
     {%- set src = source(source_name, table_name) -%}
     {%- set existing = [] -%}
@@ -20,7 +21,7 @@
         {%- set names = spec.split('|') %}
         {%- set present = [] %}
         {%- for n in names if n | lower in existing %}{% do present.append(n) %}{% endfor %}
-        {% if present %}cast({{ adapter.quote(present[0] | lower) }} as {{ data_type }}){% else %}cast(null as {{ data_type }}){% endif %} as {{ adapter.quote(names[0]) }}{{ "," if not loop.last }}
+        {% if present | length > 1 %}coalesce({% for n in present %}cast({{ adapter.quote(n | lower) }} as {{ data_type }}){{ ", " if not loop.last }}{% endfor %}){% elif present %}cast({{ adapter.quote(present[0] | lower) }} as {{ data_type }}){% else %}cast(null as {{ data_type }}){% endif %} as {{ adapter.quote(names[0]) }}{{ "," if not loop.last }}
     {%- endfor %}
     from {% if ns.relation is not none or not execute %}{{ src }}{% else %}(select 1 as _none) as _missing_table where false{% endif %}
 {%- endmacro %}

@@ -39,7 +39,7 @@ def expected_focus_totals() -> dict[str, tuple[Decimal, Decimal]]:
         text = re.sub(r"[$,\s]", "", text or "")
         return Decimal(text) if text and text.upper() != "NULL" else Decimal(0)
 
-    for path in sorted((FIXTURES / "focus").glob("*.csv")):
+    for path in sorted((FIXTURES / "focus").glob("*.csv")):  # the spec's samples (Azure rows checked apart)
         with open(path, newline="") as fh:
             for row in csv.DictReader(fh):
                 category = row["ChargeCategory"].strip().lower()
@@ -48,12 +48,36 @@ def expected_focus_totals() -> dict[str, tuple[Decimal, Decimal]]:
     return {k: (v[0], v[1]) for k, v in totals.items()}
 
 
+AZURE_ROWS = [  # Azure OpenAI billed under "Azure AI Services", as Microsoft's FOCUS 1.0 export does
+    {"ChargeCategory": "Usage", "ServiceName": "Azure AI Services", "x_SkuDescription": "gpt-4o-0806-Inp-glbl 1K Tokens",
+     "BilledCost": "12.50", "EffectiveCost": "12.50", "ListCost": "12.50"},
+    {"ChargeCategory": "Usage", "ServiceName": "Azure AI Services", "x_SkuDescription": "gpt-4o-0806-Outp-glbl 1K Tokens",
+     "BilledCost": "7.25", "EffectiveCost": "7.25", "ListCost": "7.25"},
+    {"ChargeCategory": "Usage", "ServiceName": "Virtual Machines", "x_SkuDescription": "D4s v5",
+     "BilledCost": "3.10", "EffectiveCost": "3.10", "ListCost": "3.10"},
+]
+
+
+def write_azure_focus_export(path: Path) -> None:
+    """An export with exactly the columns of Microsoft's FOCUS 1.0 schema (finops-toolkit)."""
+    schema = json.loads((FIXTURES / "azure" / "FocusCost_1.0.json").read_text())
+    columns = [c["ColumnName"] for c in schema["Columns"]]
+    common = {"ProviderName": "Microsoft", "BillingCurrency": "USD", "ChargePeriodStart": "2026-09-01T00:00:00Z",
+              "ChargePeriodEnd": "2026-09-02T00:00:00Z"}
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in AZURE_ROWS:
+            writer.writerow({c: {**common, **row}.get(c, "") for c in columns})
+
+
 @pytest.fixture(scope="module")
 def provider_warehouse(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("providers")
     shutil.copytree(FIXTURES / "focus", root / "providers" / "focus")
     shutil.copytree(FIXTURES / "openai", root / "providers" / "openai")
     shutil.copytree(FIXTURES / "aws_cur", root / "providers" / "aws_cur")
+    write_azure_focus_export(root / "providers" / "focus" / "azure_focus_1.0.csv")
     (root / "providers" / "anthropic").mkdir()
     (root / "providers" / "anthropic" / "usage_report.json").write_text(json.dumps(ANTHROPIC_USAGE_PAGE))
     warehouse = root / "wh" / "w.duckdb"
@@ -74,6 +98,7 @@ def q(warehouse: Path, sql: str):
 
 def test_every_focus_sample_row_is_loaded(provider_warehouse):
     rows = sum(sum(1 for _ in csv.DictReader(open(p, newline=""))) for p in (FIXTURES / "focus").glob("*.csv"))
+    rows += len(AZURE_ROWS)
     assert q(provider_warehouse, "select count(*) from raw_provider_costs.focus_costs")[0][0] == rows
     assert q(provider_warehouse, "select count(*) from staging.stg_provider_costs__focus")[0][0] == rows
 
@@ -81,7 +106,7 @@ def test_every_focus_sample_row_is_loaded(provider_warehouse):
 def test_focus_totals_by_charge_category_are_exact(provider_warehouse):
     got = {c: (b, e) for c, b, e in q(provider_warehouse, """
         select charge_category, coalesce(sum(billed_cost), 0), coalesce(sum(effective_cost), 0)
-        from staging.stg_provider_costs__focus group by 1""")}
+        from staging.stg_provider_costs__focus where invoice_issuer is distinct from 'Microsoft' group by 1""")}
     assert got == expected_focus_totals()
     assert set(got) >= {"usage", "purchase"}
 
@@ -128,3 +153,10 @@ def test_provider_measured_usage(provider_warehouse):
         ("openai", "embeddings"): [16, 0, 0, 0, 2],
         ("anthropic", "messages"): [4700, 3000, 500, 800, None],
     }
+
+
+def test_azure_focus_export_maps_azure_openai(provider_warehouse):
+    got = dict(((p, c), b) for p, c, b in q(provider_warehouse, """
+        select provider, charge_category, sum(billed_cost) from staging.stg_provider_costs__focus
+        where invoice_issuer = 'Microsoft' group by 1, 2"""))
+    assert got == {("azure.ai.openai", "usage"): Decimal("19.75"), ("microsoft", "usage"): Decimal("3.10")}

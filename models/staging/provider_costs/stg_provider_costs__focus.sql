@@ -10,7 +10,7 @@ with source as (
         'charge_period_start|chargeperiodstart': 'varchar', 'charge_period_end|chargeperiodend': 'varchar',
         'billing_currency|billingcurrency': 'varchar', 'provider_name|providername|provider': 'varchar',
         'service_name|servicename': 'varchar', 'charge_description|chargedescription': 'varchar',
-        'sub_account_id|subaccountid': 'varchar'
+        'sub_account_id|subaccountid': 'varchar', 'sku_meter|skumeter|x_sku_description|x_skudescription': 'varchar'
     }) }}
 
 ),
@@ -21,7 +21,7 @@ cleaned as (
         _row_key,
         {% for col in ['billed_cost', 'effective_cost', 'list_cost', 'charge_category', 'charge_period_start',
                        'charge_period_end', 'billing_currency', 'provider_name', 'service_name',
-                       'charge_description', 'sub_account_id'] %}
+                       'charge_description', 'sub_account_id', 'sku_meter'] %}
         case when upper(trim({{ col }})) in ('', 'NULL') then null else trim({{ col }}) end as {{ col }}{{ "," if not loop.last }}
         {% endfor %}
     from source
@@ -35,6 +35,11 @@ final as (
         case
             when service_name ilike '%bedrock%' then 'aws.bedrock'
             when service_name ilike '%openai%' then 'azure.ai.openai'
+            -- Azure bills Azure OpenAI under "Azure AI Services"; the meter names the model
+            when service_name ilike 'azure ai services%'
+                and (sku_meter ilike '%gpt%' or sku_meter ilike '%openai%' or charge_description ilike '%openai%'
+                     or sku_meter ilike '%o1%' or sku_meter ilike '%o3%' or sku_meter ilike '%embedding%')
+                then 'azure.ai.openai'
             when service_name ilike '%vertex%' or service_name ilike '%gemini%' then 'gcp.vertex_ai'
             else lower(provider_name)
         end as provider,
