@@ -5,11 +5,11 @@ parameter, pages 31 buckets at a time with has_more/next_page, and can answer fa
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+from local_server import JsonHandler, LocalServer
 
 
 def _buckets(folder: Path) -> list[dict]:
@@ -19,30 +19,27 @@ def _buckets(folder: Path) -> list[dict]:
     return out
 
 
-class ProviderServer:
+class ProviderServer(LocalServer):
     def __init__(self, providers_dir: Path, openai_usage: dict[str, list] | None = None,
                  anthropic_usage: list | None = None):
         self.openai = _buckets(providers_dir / "openai") if providers_dir else []
         self.anthropic = _buckets(providers_dir / "anthropic") if providers_dir else []
         self.openai_usage = openai_usage or {}  # kind (completions, embeddings) -> buckets
         self.anthropic_usage = anthropic_usage or []
-        self.faults: dict[str, list[int]] = {}
         self.requests: list[str] = []
         self.headers: list[dict] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_GET(self):
                 server.requests.append(self.path)
                 server.headers.append(dict(self.headers))
                 url = urlparse(self.path)
                 query = parse_qs(url.query)
-                for prefix, codes in server.faults.items():
-                    if url.path.startswith(prefix) and codes:
-                        return self._send(codes.pop(0), {"error": {"message": "try again"}})
+                fault = server.next_fault(url.path)
+                if fault:
+                    return self.send_json(fault, {"error": {"message": "try again"}},
+                                          {"Retry-After": "0.1"} if fault == 429 else None)
                 page = int(query.get("page", ["page_0001"])[0].split("_")[1])
                 if url.path == "/v1/organization/costs":
                     start = int(query["start_time"][0])
@@ -59,35 +56,12 @@ class ProviderServer:
                     buckets = [b for b in source
                                if datetime.fromisoformat(b["starting_at"].replace("Z", "+00:00")) >= start]
                     return self._page(buckets, page, {})
-                return self._send(404, {"error": {"message": "not found"}})
+                return self.send_json(404, {"error": {"message": "not found"}})
 
             def _page(self, buckets, page, extra):
                 chunk = buckets[(page - 1) * 31: page * 31]
                 has_more = page * 31 < len(buckets)
-                self._send(200, {**extra, "data": chunk, "has_more": has_more,
-                                 "next_page": f"page_{page + 1:04d}" if has_more else None})
+                self.send_json(200, {**extra, "data": chunk, "has_more": has_more,
+                                     "next_page": f"page_{page + 1:04d}" if has_more else None})
 
-            def _send(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                if status == 429:
-                    self.send_header("Retry-After", "0.1")
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def fail(self, path_prefix: str, *statuses: int) -> None:
-        self.faults.setdefault(path_prefix, []).extend(statuses)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+from local_server import JsonHandler, LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
 
@@ -67,25 +67,23 @@ def build_store(customers: int = 250, invoices_per_customer: int = 1, long_invoi
     return store
 
 
-class StripeServer:
+class StripeServer(LocalServer):
     def __init__(self, store: StripeStore):
         self.store = store
-        self.faults: dict[str, list[int]] = {}
         self.requests: list[str] = []
         self.auth_headers: set[str] = set()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
+        class Handler(JsonHandler):
+            extra_headers = {"Request-Id": "req_test"}
 
             def do_GET(self):
                 server.requests.append(self.path)
                 server.auth_headers.add(self.headers.get("Authorization", ""))
                 url = urlparse(self.path)
-                for prefix, codes in server.faults.items():
-                    if prefix in self.path and codes:
-                        return self._error(codes.pop(0))
+                fault = server.next_fault(self.path)
+                if fault:
+                    return self._error(fault)
                 parts = url.path.strip("/").split("/")
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if len(parts) == 2 and parts[0] == "v1":
@@ -103,35 +101,12 @@ class StripeServer:
                     items = items[ids.index(query["starting_after"]) + 1:]
                 limit = int(query.get("limit", 10))
                 body = {"object": "list", "url": url, "has_more": len(items) > limit, "data": items[:limit]}
-                self._send(200, body)
+                self.send_json(200, body)
 
             def _error(self, status):
                 kinds = {429: ("rate_limit_error", "Too many requests"), 500: ("api_error", "Internal error"),
                          400: ("invalid_request_error", "Bad request"), 404: ("invalid_request_error", "No such URL")}
                 kind, message = kinds.get(status, ("api_error", "Error"))
-                self._send(status, {"error": {"type": kind, "message": message}})
+                self.send_json(status, {"error": {"type": kind, "message": message}})
 
-            def _send(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", "req_test")
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def fail(self, path_prefix: str, *statuses: int) -> None:
-        """Answer the next requests whose path contains path_prefix with these statuses, in order."""
-        self.faults.setdefault(path_prefix, []).extend(statuses)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
