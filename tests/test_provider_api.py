@@ -9,8 +9,8 @@ import pytest
 from ai_margin.load import load_all
 from provider_server import ProviderServer
 
-OPENAI_KEY = "sk-admin-test-0123456789abcdef"
-ANTHROPIC_KEY = "sk-ant-admintest-0123456789abcdef"
+OPENAI_KEY = "test-openai-admin-key-0123456789abcdef"  # fake; must never be stored
+ANTHROPIC_KEY = "test-anthropic-admin-key-0123456789abcdef"  # fake
 
 
 def totals(warehouse):
