@@ -28,6 +28,7 @@ import dlt
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
 FIELDS: dict[str, str] = {
@@ -106,6 +107,13 @@ def _ident(name: str) -> str:
 
 def _list_sql(values) -> str:
     return "[" + ", ".join(_sql_str(v) for v in values) + "]"
+
+
+def _json_without(keys: str, raw: str, excluded) -> str:
+    """SQL: the JSON object `raw` limited to its `keys` that are not in `excluded`."""
+    return (f"cast(to_json(map_from_entries(list_transform(list_filter({keys}, "
+            f"lambda k: not list_contains({_list_sql(excluded)}, k)), "
+            f"lambda k: {{'key': k, 'value': json_extract({raw}, '$.\"' || k || '\"')}}))) as varchar)")
 
 
 def _decode_or_none(line: bytes) -> str | None:
@@ -281,10 +289,7 @@ class UsageFileReader:
         extra_keys = [k for k in columns if k not in KNOWN]
         content_keys = [k for k in columns if k in CONTENT_FIELDS]
         if is_json:
-            extras = (f"case when len(list_filter(_keys, lambda k: not list_contains({_list_sql(KNOWN)}, k))) > 0 "
-                      f"then cast(to_json(map_from_entries(list_transform(list_filter("
-                      f"_keys, lambda k: not list_contains({_list_sql(KNOWN)}, k)), "
-                      f"lambda k: {{'key': k, 'value': json_extract(_raw, '$.\"' || k || '\"')}}))) as varchar) end"
+            extras = (f"nullif({_json_without('_keys', '_raw', KNOWN)}, '{{}}')"
                       if extra_keys else "cast(null as varchar)")
             has_content = f"coalesce(list_has_any(_keys, {_list_sql(CONTENT_FIELDS)}), false)" if content_keys else "false"
         else:
@@ -306,28 +311,27 @@ class UsageFileReader:
             )
         """)
         ts = datetime.now(timezone.utc)
+        read, passed, passed_once, with_content = self.con.execute("""
+            select count(*), count(*) filter (where _reason is null),
+                   count(distinct event_id) filter (where _reason is null), count(*) filter (where _has_content)
+            from _checked
+        """).fetchall()[0]
         # Keep the first row of an event_id repeated inside the file (the window only when needed).
-        repeated = self.con.execute("""
-            select count(*) from (select event_id from _checked where _reason is null
-                                  group by event_id having count(*) > 1)
-        """).fetchall()[0][0]
-        dedup = "qualify row_number() over (partition by event_id order by _row) = 1" if repeated else ""
-        self.con.execute(f"""
-            create or replace temp view _valid as
-            select {", ".join(FIELDS)}, extra_fields,
-                   {_sql_str(source_file)} as source_file, _row as source_row,
-                   {_sql_str(file_fingerprint)} as file_fingerprint
-            from _checked where _reason is null
-            {dedup}
-        """)
-        passed_once = self.con.execute("select count(*) from _valid").fetchall()[0][0]
+        dedup = "qualify row_number() over (partition by event_id order by _row) = 1" if passed_once < passed else ""
         # An id already handed to dlt earlier in this run (another file) is not written again.
         self.con.execute(f"""
-            copy (select * from _valid anti join seen using (event_id))
-            to {_sql_str(str(out_file))} (format parquet, compression snappy)
+            copy (
+                select * from (
+                    select {", ".join(FIELDS)}, extra_fields,
+                           {_sql_str(source_file)} as source_file, _row as source_row,
+                           {_sql_str(file_fingerprint)} as file_fingerprint
+                    from _checked where _reason is null
+                    {dedup}
+                ) anti join seen using (event_id)
+            ) to {_sql_str(str(out_file))} (format parquet, compression snappy)
         """)
-        loaded = self.con.execute(f"select count(*) from read_parquet({_sql_str(str(out_file))})").fetchall()[0][0]
-        self.con.execute("insert into seen select event_id from _valid")
+        loaded = pq.read_metadata(out_file).num_rows
+        self.con.execute("insert into seen select event_id from _checked where _reason is null")
         report.duplicates_across_files = passed_once - loaded
         quarantine = self.con.sql(f"""
             select {_sql_str(source_file)} as source_file, _checked._row as source_row,
@@ -337,10 +341,6 @@ class UsageFileReader:
             from _checked join src on src._row = _checked._row
             where _reason is not null
         """, params=[ts]).to_arrow_table()
-        read, passed, with_content = self.con.execute("""
-            select count(*), count(*) filter (where _reason is null), count(*) filter (where _has_content)
-            from _checked
-        """).fetchall()[0]
         reasons = self.con.execute("""
             select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _checked
                                      where _reason is not null) group by r
@@ -368,9 +368,7 @@ class UsageFileReader:
             return "cast(to_json(struct_pack(" + ", ".join(
                 f"{_ident(c)} := src.{_ident(c)}" for c in columns if c not in CONTENT_FIELDS) + ")) as varchar)"
         content_pattern = "|".join(f.replace(".", "\\.") for f in CONTENT_FIELDS)
-        return (f"case when src._is_object then cast(to_json(map_from_entries(list_transform(list_filter("
-                f"src._keys, lambda k: not list_contains({_list_sql(CONTENT_FIELDS)}, k)), "
-                f"lambda k: {{'key': k, 'value': json_extract(src._raw, '$.\"' || k || '\"')}}))) as varchar) "
+        return (f"case when src._is_object then {_json_without('src._keys', 'src._raw', CONTENT_FIELDS)} "
                 f"when src._raw is null then '[not valid UTF-8]' "
                 f"when regexp_matches(src._raw, '\"({content_pattern})\"') "
                 f"then '[withheld: malformed line names a content field]' else src._raw end")
@@ -439,6 +437,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
             con = db.cursor()  # own temp objects per file, shared `seen`
             try:
                 loaded, quarantine, file_report = UsageFileReader(con).read(path, rel, digest, out_file)
+                # DuckDB's Arrow types (JSON as plain text), which dlt accepts, describe the file to dlt
                 schema = con.sql(f"select * from read_parquet({_sql_str(str(out_file))}) limit 0").to_arrow_table()
             except (duckdb.Error, OSError, pa.ArrowException) as exc:
                 raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
