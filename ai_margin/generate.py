@@ -400,8 +400,6 @@ def billed_cost(opt: Options, row: dict, token_type: str, prices: dict[str, Deci
             and row["day"] >= opt.scenario_day("price_change"):
         price = price * Decimal("1.25")  # the provider raised this model's price mid-period
     cost = Decimal(int(row[token_type])) * price / Decimal(1_000_000)
-    if row["service_tier"] == "batch":
-        cost = cost / 2
     return cost * (1 + UNLOGGED_USAGE_SHARE)
 
 
@@ -426,11 +424,10 @@ def write_openai_costs(opt: Options, usage: list[dict], price_cache: dict) -> No
             cost = billed_cost(opt, row, token_type, prices)
             if cost == 0:
                 continue
-            tier = "" if row["service_tier"] == "standard" else f" ({row['service_tier']})"
             days.setdefault(row["day"], []).append({
                 "object": "organization.costs.result",
                 "amount": {"value": float(cost.quantize(MICRO, ROUND_HALF_EVEN)), "currency": "usd"},
-                "line_item": f"{row['model']}, {label}{tier}",
+                "line_item": f"{row['model']}, {label}",
                 "project_id": "proj_app_production",
                 "api_key_id": None,
                 "quantity": None,

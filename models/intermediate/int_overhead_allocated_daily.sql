@@ -55,10 +55,7 @@ pool_days_usd as (
         pool_days.*,
         {{ minor_to_money('pool_days.amount_minor', 'fx.rate_to_reporting', 'pool_days.currency') }} as pool_day_usd
     from pool_days
-    left join fx
-        on pool_days.currency = fx.currency
-        and pool_days.cost_date >= fx.valid_from
-        and pool_days.cost_date < fx.valid_to
+    left join fx on {{ fx_rate_on('pool_days.currency', 'pool_days.cost_date') }}
 
 ),
 

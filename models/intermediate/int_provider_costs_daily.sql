@@ -28,10 +28,7 @@ final as (
         sum(cast(unioned.billed_cost * fx.rate_to_reporting as {{ money_type() }})) as billed_cost_usd,
         sum(cast(unioned.effective_cost * fx.rate_to_reporting as {{ money_type() }})) as effective_cost_usd
     from unioned
-    left join fx
-        on unioned.billing_currency = fx.currency
-        and cast(unioned.charge_period_start as date) >= fx.valid_from
-        and cast(unioned.charge_period_start as date) < fx.valid_to
+    left join fx on {{ fx_rate_on('unioned.billing_currency', 'cast(unioned.charge_period_start as date)') }}
     group by all
 
 )

@@ -146,10 +146,7 @@ final as (
         {{ minor_to_money('all_revenue.amount_minor', 'fx.rate_to_reporting', 'all_revenue.currency') }} as revenue_usd
     from all_revenue
     left join customers on all_revenue.stripe_customer_id = customers.stripe_customer_id
-    left join fx
-        on all_revenue.currency = fx.currency
-        and all_revenue.revenue_date >= fx.valid_from
-        and all_revenue.revenue_date < fx.valid_to
+    left join fx on {{ fx_rate_on('all_revenue.currency', 'all_revenue.revenue_date') }}
 
 )
 

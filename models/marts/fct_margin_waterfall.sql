@@ -52,13 +52,6 @@ feature_revenue as (
         revenue_date as margin_date,
         customer_id,
         feature,
-        0 as requests,
-        0 as unpriced_requests,
-        0 as input_tokens,
-        0 as output_tokens,
-        0 as estimated_inference_cost_usd,
-        0 as reconciliation_residual_usd,
-        0 as inference_cost_usd,
         sum(revenue_usd) as revenue_usd
     from revenue_in_window
     where feature is not null
@@ -141,13 +134,6 @@ revenue_without_usage as (
         revenue.revenue_date as margin_date,
         revenue.customer_id,
         'unallocated' as feature,
-        0 as requests,
-        0 as unpriced_requests,
-        0 as input_tokens,
-        0 as output_tokens,
-        0 as estimated_inference_cost_usd,
-        0 as reconciliation_residual_usd,
-        0 as inference_cost_usd,
         revenue.revenue_usd
     from revenue
     anti join usage_daily
@@ -188,6 +174,7 @@ combined as (
         union all by name
         select * from overhead
     )
+    -- parts without a column (revenue-only or overhead-only rows) contribute nulls, summed as zero
     group by margin_date, customer_id, feature
 
 ),

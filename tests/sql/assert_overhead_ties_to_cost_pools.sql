@@ -9,8 +9,7 @@ expected as (
     select pools.cost_pool_row_id,
            cast(pools.amount * fx.rate_to_reporting as {{ money_type() }}) as amount_usd
     from pools
-    left join fx on pools.currency = fx.currency
-        and pools.period_start >= fx.valid_from and pools.period_start < fx.valid_to
+    left join fx on {{ fx_rate_on('pools.currency', 'pools.period_start') }}
 ),
 allocated as (
     select cost_pool_row_id, sum(overhead_cost_usd) as amount_usd
