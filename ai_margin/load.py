@@ -88,35 +88,36 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
             return make(str(data_dir / sub), **kwargs)
         return factory
 
-    def stripe_factory():
-        if data_dir is not None and (data_dir / "stripe").is_dir():
-            return stripe_source(str(data_dir / "stripe"))
-        key = api_key_from_env()
-        if key:  # API mode; the key goes to the SDK only, never to logs
-            return stripe_api_source(api_key=key, api_base=os.environ.get("STRIPE_API_BASE") or None)
-        if data_dir is None:
-            return stripe_source()
-        return f"no stripe/ folder in {data_dir} and no STRIPE_API_KEY"
+    def files_or_api(sub: str, make_files: Callable, make_api: Callable):
+        """Files when <data-dir>/<sub> exists; else the API when its key is set (make_api returns
+        None without one); else the folder from dlt config."""
+        def factory():
+            if data_dir is None or not (data_dir / sub).is_dir():
+                source = make_api()
+                if source is not None:
+                    return source
+            return from_folder(sub, make_files)()
+        return factory
 
-    def provider_costs_factory():
-        if data_dir is not None and (data_dir / "providers").is_dir():
-            return provider_costs_source(str(data_dir / "providers"))
+    def stripe_api():
+        key = api_key_from_env()  # the key goes to the SDK only, never to logs
+        return stripe_api_source(api_key=key, api_base=os.environ.get("STRIPE_API_BASE") or None) if key else None
+
+    def provider_costs_api():
         openai_key, anthropic_key = os.environ.get("OPENAI_ADMIN_KEY"), os.environ.get("ANTHROPIC_ADMIN_KEY")
-        if openai_key or anthropic_key:  # API mode; keys go to the HTTP clients only
-            bases = {k: v for k, v in (("openai_api_base", os.environ.get("OPENAI_API_BASE")),
-                                       ("anthropic_api_base", os.environ.get("ANTHROPIC_API_BASE"))) if v}
-            start = {"start_date": os.environ["AI_MARGIN_COSTS_START_DATE"]} \
-                if os.environ.get("AI_MARGIN_COSTS_START_DATE") else {}
-            return provider_costs_api_source(openai_admin_key=openai_key, anthropic_admin_key=anthropic_key,
-                                             **bases, **start)
-        return from_folder("providers", provider_costs_source)()
+        if not (openai_key or anthropic_key):
+            return None
+        options = {k: os.environ[v] for k, v in (("openai_api_base", "OPENAI_API_BASE"),
+                                                  ("anthropic_api_base", "ANTHROPIC_API_BASE"),
+                                                  ("start_date", "AI_MARGIN_COSTS_START_DATE")) if os.environ.get(v)}
+        return provider_costs_api_source(openai_admin_key=openai_key, anthropic_admin_key=anthropic_key, **options)
 
     plan = [
         ("model_prices", model_prices_source),
         ("usage_events", from_folder("usage", usage_source, report=usage_report)),
-        ("stripe", stripe_factory),
+        ("stripe", files_or_api("stripe", stripe_source, stripe_api)),
         ("revenue_events", from_folder("revenue", revenue_source)),
-        ("provider_costs", provider_costs_factory),
+        ("provider_costs", files_or_api("providers", provider_costs_source, provider_costs_api)),
         ("overhead", from_folder("overhead", overhead_source)),
     ]
     for name, make_source in plan:
