@@ -8,12 +8,11 @@
     cast(cast({{ tokens }} as decimal(38, 0)) * cast({{ price_per_mtok }} as decimal(38, 12)) * 0.000001 as {{ money_type() }})
 {%- endmacro -%}
 
-{#- Value of one minor unit of `currency` (ISO 4217 exponent; Stripe's zero- and three-decimal lists). -#}
+{#- Value of one minor unit of `currency` (vars zero_decimal_currencies / three_decimal_currencies). -#}
 {%- macro minor_unit(currency) -%}
     case
-        when upper({{ currency }}) in ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX',
-                                       'VND', 'VUV', 'XAF', 'XOF', 'XPF') then cast(1 as decimal(4, 3))
-        when upper({{ currency }}) in ('BHD', 'JOD', 'KWD', 'OMR', 'TND') then cast(0.001 as decimal(4, 3))
+        when upper({{ currency }}) in ('{{ var("zero_decimal_currencies") | join("', '") }}') then cast(1 as decimal(4, 3))
+        when upper({{ currency }}) in ('{{ var("three_decimal_currencies") | join("', '") }}') then cast(0.001 as decimal(4, 3))
         else cast(0.01 as decimal(4, 3))
     end
 {%- endmacro -%}

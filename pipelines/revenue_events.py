@@ -19,10 +19,20 @@ from pathlib import Path
 import dlt
 
 KINDS = ("charge", "refund", "credit")
-# ISO 4217 minor-unit exponents that are not 2 (Stripe's zero- and three-decimal currencies).
-EXPONENTS = {**dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                              "VUV", "XAF", "XOF", "XPF"), 0),
-             **dict.fromkeys(("BHD", "JOD", "KWD", "OMR", "TND"), 3)}
+
+
+def _minor_unit_exponents() -> dict[str, int]:
+    """Currencies whose minor unit is not 1/100, from the dbt project's vars (shared with SQL)."""
+    import yaml
+
+    from ai_margin.paths import PROJECT_DIR
+
+    project_vars = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    return {**dict.fromkeys(project_vars["zero_decimal_currencies"], 0),
+            **dict.fromkeys(project_vars["three_decimal_currencies"], 3)}
+
+
+EXPONENTS = _minor_unit_exponents()
 
 
 def _check(record: dict) -> tuple[dict | None, str | None]:

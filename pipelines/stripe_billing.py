@@ -27,12 +27,6 @@ from pipelines._files import json_files, list_page_objects, read_json
 
 OBJECT_TYPES = ("customers", "products", "prices", "subscriptions", "invoices", "credit_notes", "refunds",
                 "balance_transactions")
-# object type -> (SDK service path, filterable by created)
-API_LISTS = {
-    "customers": "customers", "products": "products", "prices": "prices", "subscriptions": "subscriptions",
-    "invoices": "invoices", "credit_notes": "credit_notes", "refunds": "refunds",
-    "balance_transactions": "balance_transactions",
-}
 LINE_TABLES = {"invoices": ("invoice_line_items", "invoice"), "credit_notes": ("credit_note_line_items", "credit_note")}
 
 
@@ -91,7 +85,7 @@ class StripeApi:
             params = {**params, "starting_after": data[-1]["id"]}
 
     def objects(self, object_type: str, created_gte: int | None) -> Iterator[dict]:
-        service = getattr(self.client.v1, API_LISTS[object_type])
+        service = getattr(self.client.v1, object_type)  # the SDK's services are named like the types
         params = {"created": {"gte": created_gte}} if created_gte is not None else {}
         for obj in self.list_all(service.list, params):
             if object_type in LINE_TABLES and (obj.get("lines") or {}).get("has_more"):
