@@ -49,7 +49,7 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
     say("By feature")
     rows = con.execute("""
         select feature, category, requests, revenue_usd, total_cost_usd, gross_margin_usd, gross_margin_pct,
-               mean_cost_per_request_usd
+               mean_usage_cost_per_request_usd
         from marts.fct_feature_margin order by gross_margin_usd desc
     """).fetchall()
     _table(say, ["feature", "category", "requests", "revenue", "cost", "margin", "margin %", "$/request"],

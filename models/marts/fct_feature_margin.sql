@@ -19,6 +19,7 @@ totals as (
         sum(requests) as requests,
         sum(revenue_usd) as revenue_usd,
         sum(inference_cost_usd) as inference_cost_usd,
+        sum(inference_cost_usd + orchestration_usage_cost_usd) as usage_cost_usd,
         sum(total_cost_usd) as total_cost_usd,
         sum(gross_margin_usd) as gross_margin_usd
     from daily
@@ -38,8 +39,8 @@ final as (
         cast(totals.total_cost_usd as {{ money_type() }}) as total_cost_usd,
         cast(totals.gross_margin_usd as {{ money_type() }}) as gross_margin_usd,
         {{ margin_pct('totals.gross_margin_usd', 'totals.revenue_usd') }} as gross_margin_pct,
-        cast({{ money_per('totals.inference_cost_usd', 'totals.requests') }} as {{ money_type() }})
-            as mean_cost_per_request_usd
+        cast({{ money_per('totals.usage_cost_usd', 'totals.requests') }} as {{ money_type() }})
+            as mean_usage_cost_per_request_usd
     from totals
     left join features using (feature)
 

@@ -20,8 +20,8 @@ final as (
         cast(sum(output_tokens) as bigint) as output_tokens,
         cast(sum(estimated_cost_usd) as {{ money_type() }}) as estimated_cost_usd,
         cast({{ money_per('sum(estimated_cost_usd)', 'count(estimated_cost_usd)') }} as {{ money_type() }})
-            as mean_cost_per_request_usd,
-        cast(quantile_disc(estimated_cost_usd, 0.95) as {{ money_type() }}) as p95_cost_per_request_usd,
+            as mean_estimated_cost_per_request_usd,
+        cast(quantile_disc(estimated_cost_usd, 0.95) as {{ money_type() }}) as p95_estimated_cost_per_request_usd,
         cast(sum(input_tokens) // count(*) as bigint) as mean_input_tokens_per_request
     from priced
     group by usage_date, provider, model, feature
