@@ -46,8 +46,7 @@ from_stripe as (
         subscriptions.plan,
         cast(stripe_customers.created_at as date) as signup_date
     from stripe_customers
-    left join subscriptions using (stripe_customer_id)
-    qualify row_number() over (partition by stripe_customer_id order by stripe_customer_id) = 1
+    left join subscriptions using (stripe_customer_id)  -- one subscription per customer, chosen above
 
 ),
 
