@@ -3,6 +3,8 @@
     ai-margin generate --data-dir data/demo --scenario all
     ai-margin run --data-dir data/demo      # load then dbt build
     ai-margin summary                        # per-customer and per-feature margins
+    ai-margin check                          # data-quality gate: exit 1 on a floor breach or failed tie-out
+    ai-margin alerts --webhook URL           # the day's margin alerts, each posted once
     ai-margin status                         # what is loaded, when, row counts, last build
 """
 
@@ -87,11 +89,19 @@ def cmd_build(args: argparse.Namespace) -> int:
                 *(["--full-refresh"] if args.full_refresh else [])]
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
     seconds = time.perf_counter() - started
-    if not result.success:
+    floor_breaches = _failed_nodes(result, tag="margin_floor")
+    if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
         failed = _dbt_failures(result)
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
     say(f"Build finished in {seconds:.1f}s")
+    if floor_breaches:
+        # A margin below its floor is a finding about the business, not a broken build: the models are
+        # all built. `ai-margin check` is the gate that fails on it.
+        say("Margin floors breached (the data tests tagged margin_floor; `ai-margin check` fails on them):")
+        for r in floor_breaches:
+            say(f"  {r.node.name}: {r.failures} row(s)"
+                + (f", stored in {r.node.relation_name}" if getattr(r.node, "relation_name", None) else ""))
     return 0
 
 
@@ -160,6 +170,61 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from ai_margin.check import run_checks
+
+    warehouse = warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin run` first)")
+    say(f"Checking {warehouse}")
+    started = time.perf_counter()
+    gates = run_checks(warehouse, say=say, vars_yaml=args.vars)
+    failed = [g for g in gates if g.status == "fail"]
+    if args.json:
+        say(json.dumps({"passed": not failed, "gates": [g.__dict__ for g in gates]}, indent=2))
+    else:
+        for g in gates:
+            say(f"{g.status.upper():<5} {g.name}")
+            for line in g.details[:args.max_details]:
+                say(f"        {line}")
+            if len(g.details) > args.max_details:
+                say(f"        ... and {len(g.details) - args.max_details} more")
+    verdict = "FAILED: " + ", ".join(g.name for g in failed) if failed else "passed"
+    say(f"Check {verdict} in {time.perf_counter() - started:.1f}s")
+    return 1 if failed else 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from ai_margin.alerts import AlertError, dumps, format_alert, post_new_alerts, read_alerts
+
+    warehouse = warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin run` first)")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        day, alerts = read_alerts(con, args.date, args.since)
+    except AlertError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        con.close()
+    if args.json:
+        say(dumps(day, alerts))
+    else:
+        scope = f"since {args.since}" if args.since else f"on {day}"
+        say(f"{len(alerts)} alert(s) {scope}" + (":" if alerts else ""))
+        for a in alerts:
+            say("  " + format_alert(a))
+    webhook = args.webhook or os.environ.get("AI_MARGIN_ALERT_WEBHOOK")
+    if webhook:
+        try:
+            post_new_alerts(warehouse, alerts, webhook, say=(lambda m: print(m, file=sys.stderr)) if args.json else say)
+        except AlertError as exc:
+            raise CliError(str(exc)) from exc
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from ai_margin.bench import run_bench
 
@@ -183,11 +248,13 @@ def _root_cause(exc: BaseException | None) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _failed_nodes(result, tag: str | None = None) -> list:
+    return [r for r in getattr(result.result, "results", None) or []
+            if str(r.status) in ("error", "fail") and (tag is None or tag in (r.node.tags or []))]
+
+
 def _dbt_failures(result) -> str:
-    failures = []
-    for r in getattr(result.result, "results", None) or []:
-        if str(r.status) in ("error", "fail"):
-            failures.append(f"{r.node.name} ({r.status})")
+    failures = [f"{r.node.name} ({r.status})" for r in _failed_nodes(result)]
     if not failures:
         return ""
     more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
@@ -273,6 +340,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(sm, data_dir=False)
     sm.add_argument("--top", type=int, default=8, help="customers to show at each end (default 8)")
     sm.set_defaults(func=cmd_summary)
+
+    ck = sub.add_parser("check", help="data-quality gate: freshness, dbt tests, floors, tie-outs, GX checkpoint",
+                        description="Runs `dbt source freshness`, `dbt test` (row counts, nulls, tie-outs, "
+                                    "reconciliation and quarantine tolerances, margin floors) and a Great Expectations "
+                                    "checkpoint over raw usage and the marts. Exit code 1 when any fails, else 0.")
+    _add_common(ck, data_dir=False)
+    ck.add_argument("--vars", metavar="YAML", help="dbt vars for the tests, e.g. '{as_of_date: 2026-09-30}'")
+    ck.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    ck.add_argument("--max-details", type=int, default=12, metavar="N", help="lines shown per gate (default 12)")
+    ck.set_defaults(func=cmd_check)
+
+    al = sub.add_parser("alerts", help="print the day's margin alerts; post new ones to a webhook",
+                        description="Alerts from marts.fct_margin_alerts for one day (default: the last day in the "
+                                    "data) or since a day. With --webhook (or AI_MARGIN_ALERT_WEBHOOK) new alerts are "
+                                    "POSTed as JSON; each alert is sent to a webhook once, however often this runs.")
+    _add_common(al, data_dir=False)
+    when = al.add_mutually_exclusive_group()
+    when.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="alerts raised on this day")
+    when.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="alerts raised on or after this day")
+    al.add_argument("--json", action="store_true", help="print as JSON")
+    al.add_argument("--webhook", metavar="URL", help="POST new alerts here (default env AI_MARGIN_ALERT_WEBHOOK)")
+    al.set_defaults(func=cmd_alerts)
 
     be = sub.add_parser("bench", help="benchmark generate, load and build at a given size",
                         description="Generate N events, load them and build the models, printing each stage's "

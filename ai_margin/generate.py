@@ -28,7 +28,7 @@ SCENARIOS = ("model_upgrade", "agent_loop", "unprofitable_customer", "prompt_cha
 PLANS = ("free", "pro", "enterprise")
 PLAN_SHARE = (0.45, 0.40, 0.15)
 # Monthly subscription fee per plan, USD cents.
-PLAN_FEE_CENTS = {"free": 0, "pro": 3_900, "enterprise": 90_000}
+PLAN_FEE_CENTS = {"free": 0, "pro": 9_900, "enterprise": 180_000}
 # Relative usage intensity per plan.
 PLAN_INTENSITY = {"free": 0.35, "pro": 1.0, "enterprise": 3.0}
 SEGMENTS = {"free": "self_serve", "pro": "smb", "enterprise": "enterprise"}
@@ -135,7 +135,7 @@ def make_customers(opt: Options, rng: np.random.Generator) -> Customers:
     offset = np.where(before, -rng.integers(1, 365, n), rng.integers(0, max(opt.days - 7, 1), n))
     signup = [opt.start_date + timedelta(days=int(o)) for o in offset]
     # Heavy-tailed requests per customer: lognormal intensity, scaled by plan.
-    intensity = rng.lognormal(0.0, 1.1, n) * np.array([PLAN_INTENSITY[PLANS[p]] for p in plan])
+    intensity = rng.lognormal(0.0, 0.8, n) * np.array([PLAN_INTENSITY[PLANS[p]] for p in plan])
     region = [REGIONS[i] for i in rng.choice(3, size=n, p=(0.55, 0.30, 0.15))]
     discount = np.where((plan == 1) & (rng.random(n) < 0.15), 20, 0)
     taxed = np.array([r == "eu" for r in region])

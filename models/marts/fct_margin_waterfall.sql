@@ -5,8 +5,9 @@
 -- add up to what providers billed; overhead pools come from int_overhead_allocated_daily.
 -- Usage-based revenue stays on the feature that earned it. A customer-day's subscription revenue is
 -- split over the features it used that day by var `revenue_allocation_method`: `usage` (share of the
--- day's estimated inference cost; of requests when the day cost nothing) or `value_weights` (the
--- feature_value_weights seed), exactly: the parts add up to the day's revenue.
+-- day's requests) or `value_weights` (the feature_value_weights seed), exactly: the parts add up to the
+-- day's revenue. Not by cost: revenue that follows cost would give every feature its customer's margin
+-- and hide a feature whose cost per request jumps.
 -- Revenue on days without usage stays on the customer under feature `unallocated`.
 -- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
 -- revenue recognised outside them stays in int_revenue_recognized_daily.
@@ -102,8 +103,6 @@ with_revenue as (
     select
         usage_daily.*,
         revenue.revenue_usd as customer_day_revenue_usd,
-        sum(usage_daily.estimated_inference_cost_usd) over (partition by usage_daily.margin_date, usage_daily.customer_id)
-            as customer_day_cost_usd,
         coalesce(value_weights.value_weight, 1) as value_weight
     from usage_daily
     left join revenue
@@ -119,8 +118,7 @@ allocated as (
     {{ allocate_exactly(
         relation='with_revenue',
         amount='customer_day_revenue_usd',
-        weight=("value_weight" if var('revenue_allocation_method') == 'value_weights' else
-                "case when customer_day_cost_usd > 0 then estimated_inference_cost_usd else requests end"),
+        weight=("value_weight" if var('revenue_allocation_method') == 'value_weights' else "requests"),
         partition_by='margin_date, customer_id',
         order_by='feature',
         output='allocated_revenue_usd'

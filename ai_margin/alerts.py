@@ -1,0 +1,130 @@
+"""Read the day's alerts from fct_margin_alerts, print them, and post new ones to a webhook once.
+
+Which alerts went to which webhook is kept in the warehouse table `alerting.sent_alerts` (alert id,
+a SHA-256 of the webhook URL, time sent), so a rerun, a rebuild or a full refresh never sends an alert
+twice. The URL itself is never stored or printed: webhook URLs often carry a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+import duckdb
+
+SENT_TABLE = "alerting.sent_alerts"
+
+
+class AlertError(Exception):
+    pass
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def read_alerts(con: duckdb.DuckDBPyConnection, day: date | None, since: date | None) -> tuple[date | None, list[dict]]:
+    """Alerts of `day` (default: the as-of day, the last day in the waterfall) or of every day from `since`."""
+    try:
+        as_of = con.execute("select max(margin_date) from marts.fct_margin_waterfall").fetchall()[0][0]
+    except duckdb.CatalogException as exc:
+        raise AlertError("the marts are not built yet (run `ai-margin run` first)") from exc
+    if since is not None:
+        where, params = "alert_date >= ?", [since]
+    else:
+        day = day or as_of
+        where, params = "alert_date = ?", [day]
+    cur = con.execute(f"""
+        select * from marts.fct_margin_alerts where {where}
+        order by alert_date, case severity when 'critical' then 0 else 1 end, alert_type, entity_id
+    """, params)
+    names = [d[0] for d in cur.description]
+    return day, [{k: _jsonable(v) for k, v in zip(names, row)} for row in cur.fetchall()]
+
+
+def format_alert(a: dict) -> str:
+    change = f" ({Decimal(a['change_vs_baseline_pct']):+,.1f}% vs baseline {_short(a['baseline_value'])})" \
+        if a.get("change_vs_baseline_pct") is not None else ""
+    threshold = f", threshold {_short(a['threshold'])}" if a.get("threshold") is not None else ""
+    driver = f"; driver {a['primary_cost_driver']} ({_signed_usd(a['primary_cost_driver_change_usd'])}/day)" \
+        if a.get("primary_cost_driver") else ""
+    return (f"{a['alert_date']}  {a['severity'].upper():<8} {a['alert_type']:<30} {a['entity_type']} {a['entity_id']}: "
+            f"{a['metric']} = {_short(a['metric_value'])}{threshold}{change}, {a['trend']}{driver}")
+
+
+def _short(value) -> str:
+    if value is None:
+        return "n/a"
+    d = Decimal(str(value))
+    return f"{d:,.4f}".rstrip("0").rstrip(".") if abs(d) < 100 else f"{d:,.2f}"
+
+
+def _signed_usd(value) -> str:
+    if value is None:
+        return "n/a"
+    d = Decimal(str(value))
+    return f"{'+' if d >= 0 else '-'}${abs(d):,.2f}"
+
+
+def webhook_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
+
+
+def post_new_alerts(warehouse: Path, alerts: list[dict], url: str, say: Callable[[str], None] = print,
+                    attempts: int = 4, timeout: float = 10.0) -> int:
+    """POST the alerts not yet sent to `url` as one JSON document; record them as sent. Returns how many."""
+    import requests
+
+    key = webhook_key(url)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists alerting")
+        con.execute(f"create table if not exists {SENT_TABLE} "
+                    "(alert_id varchar, webhook_sha256 varchar, sent_at timestamp, primary key (alert_id, webhook_sha256))")
+        sent = {r[0] for r in con.execute(f"select alert_id from {SENT_TABLE} where webhook_sha256 = ?",
+                                          [key]).fetchall()}
+        new = [a for a in alerts if a["alert_id"] not in sent]
+        if not new:
+            say(f"Webhook {_redacted(url)}: nothing new to send ({len(alerts)} already sent)")
+            return 0
+        body = {"source": "ai-margin", "alerts": new}
+        for attempt in range(1, attempts + 1):
+            try:
+                response = requests.post(url, json=body, timeout=timeout)
+            except requests.RequestException as exc:
+                problem = f"cannot reach it ({type(exc).__name__})"
+            else:
+                if response.ok:
+                    break
+                problem = f"HTTP {response.status_code}"
+                if response.status_code < 500 and response.status_code != 429:
+                    raise AlertError(f"webhook {_redacted(url)} refused the alerts: {problem}")
+            if attempt == attempts:
+                raise AlertError(f"webhook {_redacted(url)} failed after {attempts} attempts: {problem}; "
+                                 "nothing was marked as sent")
+            time.sleep(0.5 * 2 ** (attempt - 1))
+        con.executemany(f"insert into {SENT_TABLE} values (?, ?, now())", [[a["alert_id"], key] for a in new])
+        say(f"Webhook {_redacted(url)}: sent {len(new)} new alert(s)"
+            + (f", {len(alerts) - len(new)} already sent" if len(alerts) > len(new) else ""))
+        return len(new)
+    finally:
+        con.close()
+
+
+def dumps(day: date | None, alerts: list[dict]) -> str:
+    return json.dumps({"as_of_date": day.isoformat() if day else None, "alerts": alerts}, indent=2)

@@ -1,0 +1,387 @@
+-- Every alert condition evaluated on every day it can be judged, one row per detector, entity and day,
+-- with `is_on` when the condition holds. fct_margin_alerts keeps the day each condition starts.
+-- Thresholds are dbt vars (dbt_project.yml, prefix `alert_`). Statistics (z-scores, ratios, shares) are
+-- computed in double precision: they rank and flag, they are never summed into money.
+{% set baseline_days = var('alert_baseline_days', 28) %}
+{% set min_baseline_days = var('alert_min_baseline_days', 14) %}
+with feature_days as (
+
+    select
+        *,
+        lag(margin_pct_7d) over by_day as prev_margin_pct_7d,
+        {{ money_per('usage_cost_usd', 'requests') }} as cost_per_request_usd,
+        sum(usage_cost_usd) over (by_day rows between 7 preceding and 1 preceding) as usage_cost_prev_7d_usd,
+        sum(requests) over (by_day rows between 7 preceding and 1 preceding) as requests_prev_7d,
+        row_number() over by_day as day_number
+    from {{ ref('int_feature_margin_rolling') }}
+    window by_day as (partition by feature order by margin_date)
+
+),
+
+feature_zones as (
+
+    select
+        margin_date as alert_date, 'feature_margin_red_3d' as alert_type, 'critical' as severity,
+        'feature' as entity_type, feature as entity_id, '3-day gross margin %' as metric,
+        margin_pct_3d as metric_value, margin_floor_pct as threshold, margin_pct_7d as baseline_value,
+        zone_3d = 'red' and not has_floor_exception as is_on
+    from feature_days where zone_3d is not null
+    union all
+    select
+        margin_date, 'feature_margin_yellow_7d', 'warning', 'feature', feature, '7-day gross margin %',
+        margin_pct_7d, yellow_ceiling_pct, prev_margin_pct_7d,
+        zone_7d = 'yellow' and not has_floor_exception
+    from feature_days where zone_7d is not null
+
+),
+
+-- usage cost per request: the day against the week before it, or three daily rises in a row
+feature_cost_per_request as (
+
+    select
+        *,
+        {{ money_per('usage_cost_prev_7d_usd', 'requests_prev_7d') }} as cost_per_request_prev_7d_usd,
+        lag(cost_per_request_usd, 1) over by_day as cpr_1,
+        lag(cost_per_request_usd, 2) over by_day as cpr_2,
+        lag(cost_per_request_usd, 3) over by_day as cpr_3
+    from feature_days
+    window by_day as (partition by feature order by margin_date)
+
+),
+
+cost_per_request_rises as (
+
+    select
+        margin_date as alert_date, 'feature_cost_per_request_up' as alert_type, 'warning' as severity,
+        'feature' as entity_type, feature as entity_id, 'usage cost per request, USD' as metric,
+        cost_per_request_usd as metric_value,
+        cost_per_request_prev_7d_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100) as threshold,
+        cost_per_request_prev_7d_usd as baseline_value,
+        requests >= {{ var('alert_min_requests', 50) }} and (
+            cost_per_request_usd > cost_per_request_prev_7d_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100)
+            or (cost_per_request_usd > cpr_1 and cpr_1 > cpr_2 and cpr_2 > cpr_3
+                and cost_per_request_usd > cpr_3 * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100))
+        ) as is_on
+    from feature_cost_per_request
+    where day_number >= 8 and requests_prev_7d > 0
+
+),
+
+customer_days as (
+
+    select
+        margin_date,
+        customer_id,
+        sum(revenue_usd) as revenue_usd,
+        sum(total_cost_usd) as total_cost_usd
+    from {{ ref('fct_margin_waterfall') }}
+    group by margin_date, customer_id
+
+),
+
+customer_rolling as (
+
+    select
+        customer_days.*,
+        customers.signup_date,
+        sum(revenue_usd) over (by_day range between interval 6 day preceding and current row) as revenue_7d_usd,
+        sum(total_cost_usd) over (by_day range between interval 6 day preceding and current row) as total_cost_7d_usd,
+        min(margin_date) over (partition by customer_id) as first_margin_date,
+        sum(revenue_usd) over (by_day rows between unbounded preceding and current row) as revenue_to_date_usd,
+        sum(total_cost_usd) over (by_day rows between unbounded preceding and current row) as total_cost_to_date_usd
+    from customer_days
+    left join {{ ref('dim_customers') }} as customers using (customer_id)
+    window by_day as (partition by customer_id order by margin_date)
+
+),
+
+customer_alerts as (
+
+    -- paying customers whose last 7 days cost more than the set share of what they paid
+    select
+        margin_date as alert_date, 'customer_cost_to_revenue_high' as alert_type, 'warning' as severity,
+        'customer' as entity_type, customer_id as entity_id, 'cost-to-revenue ratio (7-day)' as metric,
+        cast(total_cost_7d_usd as double) / cast(revenue_7d_usd as double) as metric_value,
+        {{ var('alert_cost_to_revenue_ratio', 0.8) }} as threshold,
+        null as baseline_value,
+        total_cost_7d_usd > revenue_7d_usd * {{ var('alert_cost_to_revenue_ratio', 0.8) }} as is_on
+    from customer_rolling
+    where revenue_7d_usd > 0 and margin_date >= first_margin_date + 6
+    union all
+    -- paying customers in their first days who cost more than they paid since signing up
+    select
+        margin_date, 'new_customer_unprofitable', 'critical', 'customer', customer_id,
+        'gross margin since signup, USD', revenue_to_date_usd - total_cost_to_date_usd, 0, null,
+        total_cost_to_date_usd > revenue_to_date_usd
+    from customer_rolling
+    where signup_date >= first_margin_date
+        and margin_date < signup_date + {{ var('alert_new_customer_days', 30) }}
+        and revenue_to_date_usd > 0
+
+),
+
+-- daily effective cost per feature, customer and provider against its own trailing baseline
+cost_series as (
+
+    select 'feature' as entity_type, feature as entity_id, margin_date as cost_date, sum(total_cost_usd) as cost_usd
+    from {{ ref('fct_margin_waterfall') }} where feature <> 'unallocated' group by all
+    union all
+    select 'customer', customer_id, margin_date, sum(total_cost_usd)
+    from {{ ref('fct_margin_waterfall') }} group by all
+    union all
+    select 'provider', provider, usage_date, sum(effective_cost_usd)
+    from {{ ref('int_inference_cost_reconciled') }} where is_production group by all
+
+),
+
+cost_baselines as (
+
+    select
+        *,
+        list(cast(cost_usd as double)) over baseline_window as baseline_costs
+    from cost_series
+    window baseline_window as (partition by entity_type, entity_id order by cost_date
+                        range between interval {{ baseline_days }} day preceding and interval 1 day preceding)
+
+),
+
+cost_scores as (
+
+    select
+        *,
+        len(baseline_costs) as baseline_days,
+        list_median(baseline_costs) as baseline_median,
+        list_median(list_transform(baseline_costs, lambda v: abs(v - list_median(baseline_costs)))) * 1.4826
+            as baseline_scale
+    from cost_baselines
+
+),
+
+cost_anomalies as (
+
+    select
+        cost_date as alert_date,
+        case when cost_usd >= baseline_median then 'cost_spike' else 'cost_drop' end as alert_type,
+        'warning' as severity,
+        entity_type,
+        entity_id,
+        'daily cost, USD (robust z-score ' || round((cast(cost_usd as double) - baseline_median)
+            / greatest(baseline_scale, 0.05 * baseline_median), 1) || ')' as metric,
+        cost_usd as metric_value,
+        case when cost_usd >= baseline_median then baseline_median * {{ var('alert_anomaly_min_ratio', 2) }}
+             else baseline_median / {{ var('alert_anomaly_min_ratio', 2) }} end as threshold,
+        baseline_median as baseline_value,
+        baseline_median > 0
+            and greatest(cost_usd, baseline_median) >= {{ var('alert_anomaly_min_daily_cost_usd', 5) }}
+            and abs(cast(cost_usd as double) - baseline_median)
+                >= {{ var('alert_anomaly_z', 5) }} * greatest(baseline_scale, 0.05 * baseline_median)
+            and (cost_usd >= baseline_median * {{ var('alert_anomaly_min_ratio', 2) }}
+                 or cost_usd <= baseline_median / {{ var('alert_anomaly_min_ratio', 2) }}) as is_on
+    from cost_scores
+    where baseline_days >= {{ min_baseline_days }}
+
+),
+
+-- agent loops: a customer's busiest workflow (or its calls) far above its own trailing baseline
+customer_activity as (
+
+    select usage_date, customer_id, sum(requests) as requests, max(max_calls_per_workflow) as max_calls_per_workflow
+    from {{ ref('int_usage_cost_drivers_daily') }}
+    group by usage_date, customer_id
+
+),
+
+activity_baselines as (
+
+    select
+        *,
+        count(*) over baseline_window as baseline_days,
+        median(max_calls_per_workflow) over baseline_window as baseline_calls_per_workflow,
+        median(requests) over baseline_window as baseline_requests
+    from customer_activity
+    window baseline_window as (partition by customer_id order by usage_date
+                        range between interval {{ baseline_days }} day preceding and interval 1 day preceding)
+
+),
+
+agent_loops as (
+
+    select
+        usage_date as alert_date, 'agent_loop' as alert_type, 'critical' as severity, 'customer' as entity_type,
+        customer_id as entity_id,
+        case when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
+                  and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
+             then 'calls in the busiest workflow' else 'calls per day' end as metric,
+        case when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
+                  and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
+             then max_calls_per_workflow else requests end as metric_value,
+        {{ var('alert_agent_loop_ratio', 5) }} * case
+            when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
+                 and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
+            then baseline_calls_per_workflow else baseline_requests end as threshold,
+        case when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
+                  and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
+             then baseline_calls_per_workflow else baseline_requests end as baseline_value,
+        (max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
+         and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow)
+        or (requests >= {{ var('alert_agent_loop_min_calls', 50) }} * 10
+            and requests >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_requests) as is_on
+    from activity_baselines
+    where baseline_days >= 7
+
+),
+
+-- model mix: how far a feature's split of requests across models moved from its trailing 7 days
+feature_models as (
+
+    select usage_date, feature, model, sum(requests) as requests
+    from {{ ref('int_usage_cost_drivers_daily') }}
+    group by usage_date, feature, model
+
+),
+
+model_shares as (
+
+    select
+        today.usage_date,
+        today.feature,
+        coalesce(today.model, base.model) as model,
+        coalesce(today.requests, 0) / nullif(sum(coalesce(today.requests, 0)) over day_feature, 0) as share_today,
+        coalesce(base.requests, 0) / nullif(sum(coalesce(base.requests, 0)) over day_feature, 0) as share_baseline,
+        sum(coalesce(today.requests, 0)) over day_feature as requests_today
+    from (select distinct usage_date, feature from feature_models) as days
+    left join feature_models as today using (usage_date, feature)
+    full join (
+        select days.usage_date, days.feature, history.model, sum(history.requests) as requests
+        from (select distinct usage_date, feature from feature_models) as days
+        inner join feature_models as history
+            on history.feature = days.feature
+            and history.usage_date between days.usage_date - 7 and days.usage_date - 1
+        group by all
+    ) as base
+        on base.usage_date = today.usage_date and base.feature = today.feature and base.model = today.model
+    window day_feature as (partition by coalesce(today.usage_date, base.usage_date), coalesce(today.feature, base.feature))
+
+),
+
+model_mix_shifts as (
+
+    select
+        usage_date as alert_date, 'model_mix_shift' as alert_type, 'warning' as severity, 'feature' as entity_type,
+        feature as entity_id, 'share of requests moved between models' as metric,
+        0.5 * sum(abs(share_today - share_baseline)) as metric_value,
+        {{ var('alert_model_mix_shift', 0.25) }} as threshold,
+        null as baseline_value,
+        0.5 * sum(abs(share_today - share_baseline)) >= {{ var('alert_model_mix_shift', 0.25) }}
+            and max(requests_today) >= {{ var('alert_min_requests', 50) }} as is_on
+    from model_shares
+    where usage_date is not null and share_baseline is not null
+    group by usage_date, feature
+
+),
+
+-- a prompt version whose cost per request beats the other versions' trailing 7 days by the set share
+prompt_versions as (
+
+    select usage_date, feature, prompt_version, sum(requests) as requests, sum(estimated_cost_usd) as cost_usd
+    from {{ ref('int_usage_cost_drivers_daily') }}
+    group by all
+
+),
+
+prompt_version_costs as (
+
+    select
+        today.usage_date,
+        today.feature,
+        today.prompt_version,
+        today.requests,
+        {{ money_per('today.cost_usd', 'today.requests') }} as cost_per_request_usd,
+        {{ money_per('sum(history.cost_usd)', 'sum(history.requests)') }} as baseline_cost_per_request_usd
+    from prompt_versions as today
+    inner join prompt_versions as history
+        on history.feature = today.feature
+        and history.prompt_version <> today.prompt_version
+        and history.usage_date between today.usage_date - 7 and today.usage_date - 1
+    group by all
+
+),
+
+prompt_version_rises as (
+
+    select
+        usage_date as alert_date, 'prompt_version_cost_up' as alert_type, 'warning' as severity,
+        'feature' as entity_type, feature || ' / prompt ' || prompt_version as entity_id,
+        'estimated cost per request, USD' as metric,
+        cost_per_request_usd as metric_value,
+        baseline_cost_per_request_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100) as threshold,
+        baseline_cost_per_request_usd as baseline_value,
+        requests >= {{ var('alert_min_requests', 50) }}
+            and cost_per_request_usd
+                > baseline_cost_per_request_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100) as is_on
+    from prompt_version_costs
+
+),
+
+-- a price change (catalog or override) for a model in use, day over day
+prices as (
+
+    select
+        usage_date, provider, model, service_tier, input_usd_per_mtok, output_usd_per_mtok,
+        lag(input_usd_per_mtok) over by_day as prev_input_usd_per_mtok,
+        lag(output_usd_per_mtok) over by_day as prev_output_usd_per_mtok
+    from {{ ref('int_model_prices_resolved') }}
+    where context_tier_start = 0
+    window by_day as (partition by provider, model, service_tier order by usage_date)
+
+),
+
+price_changes as (
+
+    select
+        usage_date as alert_date, 'model_price_change' as alert_type, 'warning' as severity, 'model' as entity_type,
+        provider || '/' || model || coalesce(' (' || service_tier || ')', '') as entity_id,
+        'output USD per million tokens (input ' || coalesce(prev_input_usd_per_mtok::varchar, '?') || ' -> '
+            || coalesce(input_usd_per_mtok::varchar, '?') || ')' as metric,
+        output_usd_per_mtok as metric_value,
+        null as threshold,
+        prev_output_usd_per_mtok as baseline_value,
+        input_usd_per_mtok is distinct from prev_input_usd_per_mtok
+            or output_usd_per_mtok is distinct from prev_output_usd_per_mtok as is_on
+    from prices
+    where prev_input_usd_per_mtok is not null or prev_output_usd_per_mtok is not null
+
+),
+
+-- what a provider billed moved away from what the prices in force predict
+billing_residuals as (
+
+    select
+        cost_date as alert_date, 'provider_billing_residual' as alert_type, 'warning' as severity,
+        'provider' as entity_type, provider as entity_id, 'billed minus estimated, % of estimate' as metric,
+        residual_pct_of_estimate as metric_value,
+        {{ var('max_reconciliation_residual_pct', 15) }} as threshold,
+        null as baseline_value,
+        abs(residual_pct_of_estimate) > {{ var('max_reconciliation_residual_pct', 15) }} as is_on
+    from {{ ref('fct_provider_reconciliation_daily') }}
+    where is_reconciled
+
+)
+
+{% set detectors = ['feature_zones', 'cost_per_request_rises', 'customer_alerts', 'cost_anomalies', 'agent_loops',
+                    'model_mix_shifts', 'prompt_version_rises', 'price_changes', 'billing_residuals'] %}
+{% for detector in detectors %}
+select
+    cast(alert_date as date) as alert_date,
+    cast(alert_type as varchar) as alert_type,
+    cast(severity as varchar) as severity,
+    cast(entity_type as varchar) as entity_type,
+    cast(entity_id as varchar) as entity_id,
+    cast(metric as varchar) as metric,
+    cast(metric_value as decimal(38, 10)) as metric_value,
+    cast(threshold as decimal(38, 10)) as threshold,
+    cast(baseline_value as decimal(38, 10)) as baseline_value,
+    coalesce(is_on, false) as is_on
+from {{ detector }}
+{{ "union all" if not loop.last }}
+{% endfor %}
