@@ -79,9 +79,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from ai_margin.build import run_dbt
 
-    warehouse = warehouse_path(args.warehouse)
-    if not warehouse.exists():
-        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin load` first)")
+    warehouse = _existing_warehouse(args, first="load")
     say(f"Building models in {warehouse} (dbt build)")
     started = time.perf_counter()
     dbt_args = ["build", *(["--select", args.select] if args.select else []),
@@ -113,9 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import duckdb
 
-    warehouse = warehouse_path(args.warehouse)
-    if not warehouse.exists():
-        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin load` first)")
+    warehouse = _existing_warehouse(args, first="load")
     con = duckdb.connect(str(warehouse), read_only=True)
     tables = con.execute("""
         select schema_name, table_name, estimated_size from duckdb_tables()
@@ -163,9 +159,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     from ai_margin.summary import print_summary
 
-    warehouse = warehouse_path(args.warehouse)
-    if not warehouse.exists():
-        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin run` first)")
+    warehouse = _existing_warehouse(args, first="run")
     print_summary(warehouse, top=args.top, say=say)
     return 0
 
@@ -173,9 +167,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from ai_margin.check import run_checks
 
-    warehouse = warehouse_path(args.warehouse)
-    if not warehouse.exists():
-        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin run` first)")
+    warehouse = _existing_warehouse(args, first="run")
     say(f"Checking {warehouse}")
     started = time.perf_counter()
     gates = run_checks(warehouse, say=say, vars_yaml=args.vars)
@@ -199,9 +191,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     from ai_margin.alerts import AlertError, dumps, format_alert, post_new_alerts, read_alerts
 
-    warehouse = warehouse_path(args.warehouse)
-    if not warehouse.exists():
-        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin run` first)")
+    warehouse = _existing_warehouse(args, first="run")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         day, alerts = read_alerts(con, args.date, args.since)
@@ -234,6 +224,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+
+
+def _existing_warehouse(args: argparse.Namespace, first: str) -> Path:
+    warehouse = warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise CliError(f"warehouse not found: {warehouse} (run `ai-margin {first}` first)")
+    return warehouse
 
 
 def _root_cause(exc: BaseException | None) -> str:

@@ -57,6 +57,23 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
             for f, c, r, rev, cst, m, p, cpr in rows], [16, 12, 10, 12, 12, 12, 9, 10])
 
     say("")
+    say(f"Margin floors on {last} (3-day and 7-day rolling margin against each feature's floor)")
+    rows = con.execute("""
+        select feature, category, margin_floor_pct, margin_pct_3d, zone_3d, margin_pct_7d, zone_7d,
+               has_floor_exception
+        from marts.fct_feature_margin_daily
+        where margin_date = (select max(margin_date) from marts.fct_feature_margin_daily)
+        order by feature
+    """).fetchall()
+    _table(say, ["feature", "category", "floor %", "3-day %", "zone", "7-day %", "zone", "exception"],
+           [(f, c, _pct(fl), _pct(m3), z3 or "-", _pct(m7), z7 or "-", "yes" if ex else "")
+            for f, c, fl, m3, z3, m7, z7, ex in rows], [16, 10, 9, 9, 7, 9, 7, 9])
+    counts = con.execute("""
+        select count(*) filter (where alert_date = ?), count(*) from marts.fct_margin_alerts
+    """, [last]).fetchall()[0]
+    say(f"Alerts: {counts[0]} raised on {last}, {counts[1]} over the period (`ai-margin alerts --since {first}`)")
+
+    say("")
     say("Customers by profitability")
     for label, n, rev, m in con.execute("""
         select profitability, count(*), sum(revenue_usd), sum(gross_margin_usd)

@@ -144,4 +144,6 @@ def test_value_weight_allocation_moves_revenue_between_features_not_in_total(bui
     after = dict(con.execute("select feature, revenue_usd from marts.fct_feature_margin").fetchall())
     con.close()
     assert sum(after.values()) == sum(before.values())
-    assert after["semantic_search"] > before["semantic_search"]  # cheap calls, weight 1 > cost share
+    # many cheap calls at weight 1: less than by share of requests; few calls at weight 3: more
+    assert after["semantic_search"] < before["semantic_search"]
+    assert after["code_review"] > before["code_review"]

@@ -2,7 +2,7 @@
 -- with `is_on` when the condition holds. fct_margin_alerts keeps the day each condition starts.
 -- Thresholds are dbt vars (dbt_project.yml, prefix `alert_`). Statistics (z-scores, ratios, shares) are
 -- computed in double precision: they rank and flag, they are never summed into money.
-{% set baseline_days = var('alert_baseline_days', 28) %}
+{% set baseline_window_days = var('alert_baseline_days', 28) %}
 {% set min_baseline_days = var('alert_min_baseline_days', 14) %}
 with feature_days as (
 
@@ -114,7 +114,7 @@ customer_alerts as (
         'gross margin since signup, USD', revenue_to_date_usd - total_cost_to_date_usd, 0, null,
         total_cost_to_date_usd > revenue_to_date_usd
     from customer_rolling
-    where signup_date >= first_margin_date
+    where signup_date >= (select min(margin_date) from customer_days)
         and margin_date < signup_date + {{ var('alert_new_customer_days', 30) }}
         and revenue_to_date_usd > 0
 
@@ -141,7 +141,7 @@ cost_baselines as (
         list(cast(cost_usd as double)) over baseline_window as baseline_costs
     from cost_series
     window baseline_window as (partition by entity_type, entity_id order by cost_date
-                        range between interval {{ baseline_days }} day preceding and interval 1 day preceding)
+                        range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
 
 ),
 
@@ -200,7 +200,21 @@ activity_baselines as (
         median(requests) over baseline_window as baseline_requests
     from customer_activity
     window baseline_window as (partition by customer_id order by usage_date
-                        range between interval {{ baseline_days }} day preceding and interval 1 day preceding)
+                        range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
+
+),
+
+judged_activity as (
+
+    select
+        *,
+        max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
+            and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
+            as workflow_loops,
+        requests >= {{ var('alert_agent_loop_min_daily_calls', 500) }}
+            and requests >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_requests as day_loops
+    from activity_baselines
+    where baseline_days >= 7
 
 ),
 
@@ -209,25 +223,16 @@ agent_loops as (
     select
         usage_date as alert_date, 'agent_loop' as alert_type, 'critical' as severity, 'customer' as entity_type,
         customer_id as entity_id,
-        case when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
-                  and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
-             then 'calls in the busiest workflow' else 'calls per day' end as metric,
-        case when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
-                  and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
-             then max_calls_per_workflow else requests end as metric_value,
-        {{ var('alert_agent_loop_ratio', 5) }} * case
-            when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
-                 and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
-            then baseline_calls_per_workflow else baseline_requests end as threshold,
-        case when max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
-                  and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow
-             then baseline_calls_per_workflow else baseline_requests end as baseline_value,
-        (max_calls_per_workflow >= {{ var('alert_agent_loop_min_calls', 50) }}
-         and max_calls_per_workflow >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_calls_per_workflow)
-        or (requests >= {{ var('alert_agent_loop_min_calls', 50) }} * 10
-            and requests >= {{ var('alert_agent_loop_ratio', 5) }} * baseline_requests) as is_on
-    from activity_baselines
-    where baseline_days >= 7
+        case when workflow_loops or not day_loops then 'calls in the busiest workflow' else 'calls per day' end
+            as metric,
+        case when workflow_loops or not day_loops then max_calls_per_workflow else requests end as metric_value,
+        {{ var('alert_agent_loop_ratio', 5) }}
+            * case when workflow_loops or not day_loops then baseline_calls_per_workflow else baseline_requests end
+            as threshold,
+        case when workflow_loops or not day_loops then baseline_calls_per_workflow else baseline_requests end
+            as baseline_value,
+        workflow_loops or day_loops as is_on
+    from judged_activity
 
 ),
 
