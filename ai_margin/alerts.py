@@ -37,17 +37,17 @@ def read_alerts(con: duckdb.DuckDBPyConnection, day: date | None, since: date | 
     """Alerts of `day` (default: the as-of day, the last day in the waterfall) or of every day from `since`."""
     try:
         as_of = con.execute("select max(margin_date) from marts.fct_margin_waterfall").fetchall()[0][0]
+        if since is not None:
+            where, params = "alert_date >= ?", [since]
+        else:
+            day = day or as_of
+            where, params = "alert_date = ?", [day]
+        cur = con.execute(f"""
+            select * from marts.fct_margin_alerts where {where}
+            order by alert_date, case severity when 'critical' then 0 else 1 end, alert_type, entity_id
+        """, params)
     except duckdb.CatalogException as exc:
         raise AlertError("the marts are not built yet (run `ai-margin run` first)") from exc
-    if since is not None:
-        where, params = "alert_date >= ?", [since]
-    else:
-        day = day or as_of
-        where, params = "alert_date = ?", [day]
-    cur = con.execute(f"""
-        select * from marts.fct_margin_alerts where {where}
-        order by alert_date, case severity when 'critical' then 0 else 1 end, alert_type, entity_id
-    """, params)
     names = [d[0] for d in cur.description]
     return day, [{k: _jsonable(v) for k, v in zip(names, row)} for row in cur.fetchall()]
 
