@@ -1,5 +1,6 @@
--- Estimated usage cost per day, provider, customer, feature, environment class and waterfall layer:
--- the grain at which provider bills are reconciled and margins reported. Embedding, retrieval, rerank
+-- Estimated usage cost per day, provider, customer, feature, environment class, waterfall layer and
+-- model: the grain at which provider bills are reconciled (per provider-day, or per model where the
+-- bill has it) and margins reported. Embedding, retrieval, rerank
 -- and tool calls are orchestration; everything else is inference.
 select
     usage_date,
@@ -9,6 +10,7 @@ select
     is_production,
     case when operation in ('embeddings', 'retrieval', 'rerank', 'tool') then 'orchestration' else 'inference' end
         as cost_layer,
+    model,
     count(*) as requests,
     count(*) filter (where not is_priced) as unpriced_requests,
     sum(input_tokens) as input_tokens,
