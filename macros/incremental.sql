@@ -8,7 +8,54 @@
 
 {#- Post-hook: remember the resolved prices this run priced events with. -#}
 {%- macro save_prices_applied(prices) -%}
-    create or replace table {{ prices_applied_relation() }} as select * from {{ prices }}
+    create or replace table {{ prices_applied_relation() }} as select * from {{ prices }};
+    drop table if exists {{ _day_partition_relation('days_to_build') }}
+{%- endmacro -%}
+
+{#- Pre-hook of the event-grain model (int_usage_events_priced): in an incremental run, the usage days
+    to re-price go to <this>__days_to_build and their rows are deleted (the model inserts them again):
+    days that received events from usage files not priced yet (new days and late events of any age:
+    the loader's file fingerprint, not event time, says what is new), days an updated event moved out
+    of, days whose resolved price changed since the last run, and the last `usage_lookback_days` days.
+    Without a record of the prices applied, every day. -#}
+{%- macro usage_days_to_reprice(events, prices) -%}
+    {%- if is_incremental() %}
+    {%- set days = _day_partition_relation('days_to_build') %}
+    {%- set applied = prices_applied_relation() %}
+    {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
+                                               identifier=applied.identifier) is not none %}
+    create or replace table {{ days }} as
+    with priced_files as (
+        select distinct coalesce(file_fingerprint, '') as file_fingerprint from {{ this }}
+    ),
+    arrived as (
+        -- events (new or re-delivered) from usage files this table has not priced yet
+        select events.event_id, events.usage_date
+        from {{ events }} as events
+        anti join priced_files on coalesce(events.file_fingerprint, '') = priced_files.file_fingerprint
+    )
+    select usage_date as day from arrived
+    union
+    -- the day a re-delivered event was on before, if it moved
+    select usage_date from {{ this }} where event_id in (select event_id from arrived)
+    union
+    select usage_date from {{ events }}
+    where usage_date > (select max(usage_date) from {{ this }}) - {{ var('usage_lookback_days') | int }}
+    union
+    {%- if has_applied %}
+    -- days whose resolved price changed, appeared or went away since the last run
+    select coalesce(current_price.usage_date, applied.usage_date)
+    from {{ prices }} as current_price
+    full outer join {{ applied }} as applied
+        using (provider, model, service_tier, usage_date, context_tier_start)
+    where current_price is distinct from applied
+    {%- else %}
+    select usage_date from {{ this }}
+    union
+    select usage_date from {{ events }}
+    {%- endif %};
+    delete from {{ this }} where usage_date in (select day from {{ days }});
+    {%- endif %}
 {%- endmacro -%}
 
 {#- Day-partitioned incremental models (the day-grain chain after the event-grain table).

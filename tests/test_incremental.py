@@ -34,14 +34,26 @@ def _differences(a: str, b: str, tables: list[str]) -> dict[str, tuple[int, int]
 
 def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, tmp_path):
     # the session's loaded and built warehouse, copied with its data: loads skip the files already in it
-    data_dir, incremental, full = tmp_path / "data", tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    data_dir, incremental, full = tmp_path / "data", tmp_path / "inc" / built_warehouse.name, tmp_path / "full.duckdb"
     shutil.copytree(small_dataset, data_dir)
+    # with dlt's working folder: from a fresh one, the loader's first run appends instead of upserting
+    shutil.copytree(built_warehouse.parent / ".dlt", incremental.parent / ".dlt")
     shutil.copy2(built_warehouse, incremental)
     before = tmp_path / "before.duckdb"
     shutil.copy2(built_warehouse, before)
 
     # new usage: one more day, plus late events for the day 30 days before it
     new_day, added = _add_day(data_dir, late_events=LATE_EVENTS)
+    # and an event of the first day delivered again, now ten days later (the loader upserts on event_id)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    moved_id = con.execute(f"""
+        copy (select * replace (occurred_at + interval 10 day as occurred_at)
+              from read_parquet('{data_dir}/usage/20*/*.parquet') order by occurred_at, event_id limit 1)
+        to '{data_dir}/usage/incremental/redelivered.parquet' (format parquet)
+    """).fetchone() and con.execute(
+        f"select event_id from read_parquet('{data_dir}/usage/incremental/redelivered.parquet')").fetchone()[0]
+    con.close()
     run_cli("load", "--data-dir", str(data_dir), "--warehouse", str(incremental), "--only", "usage_events")
     # a price correction far outside the lookback: the catalog now says gpt-4o-mini input costs double
     con = duckdb.connect(str(incremental))
@@ -66,6 +78,9 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     con = duckdb.connect(str(incremental), read_only=True)
     assert con.execute(f"select count(*) from {priced} where usage_date = ?", [new_day]).fetchone()[0] > 0
     assert con.execute(f"select count(*) from {priced} where event_id like '%-late-%'").fetchone()[0] == LATE_EVENTS
+    # the re-delivered event moved to its new day and left its old one
+    assert con.execute(f"select count(*), min(usage_date) - (select min(usage_date) from {priced}) from {priced} "
+                       "where event_id = ?", [moved_id]).fetchone() == (1, 10)
     assert con.execute(f"select count(*) from {priced}").fetchone()[0] == \
         con.execute("select count(*) from raw_usage.usage_events").fetchone()[0]
     con.close()

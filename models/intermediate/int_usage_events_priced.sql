@@ -3,7 +3,8 @@
 -- A model with no price is flagged (is_priced = false) and its cost left null, never zero.
 -- Calls answered from the application's own cache cost nothing.
 --
--- Incremental (delete+insert by usage_date): a run re-prices whole days, every event of each day that
+-- Incremental by usage_date (macros/incremental.sql): a run deletes and re-prices whole days, every
+-- event of each day that
 --   - received events from a usage file this table has not priced yet (a new day, or late events of
 --     any age: detected by the loader's file fingerprint, not by event time),
 --   - lost an event that a re-delivery moved to another day,
@@ -13,9 +14,9 @@
 -- A change to this model's own SQL needs `ai-margin build --full-refresh`.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
+    incremental_strategy='append',
     on_schema_change='fail',
+    pre_hook="{{ usage_days_to_reprice(ref('stg_usage__events'), ref('int_model_prices_resolved')) }}",
     post_hook="{{ save_prices_applied(ref('int_model_prices_resolved')) }}"
 ) }}
 
@@ -31,64 +32,11 @@ prices as (
 
 ),
 
-{% if is_incremental() %}
-{%- set prices_applied = adapter.get_relation(database=this.database, schema=this.schema,
-                                              identifier=prices_applied_relation().identifier) %}
-
-priced_files as (
-
-    select distinct coalesce(file_fingerprint, '') as file_fingerprint from {{ this }}
-
-),
-
-arrived as (
-
-    -- events (new or re-delivered) from usage files this table has not priced yet
-    select event_id, usage_date
-    from all_events
-    anti join priced_files on coalesce(all_events.file_fingerprint, '') = priced_files.file_fingerprint
-
-),
-
-affected_days as (
-
-    select usage_date from arrived
-    union
-    -- the day a re-delivered event was on before, if it moved
-    select usage_date from {{ this }} where event_id in (select event_id from arrived)
-    union
-    select usage_date from all_events
-    where usage_date > (select max(usage_date) from {{ this }}) - {{ var('usage_lookback_days') | int }}
-    union
-    {% if prices_applied is not none %}
-    -- days whose resolved price changed, appeared or went away since the last run
-    select coalesce(current_price.usage_date, applied.usage_date)
-    from prices as current_price
-    full outer join {{ prices_applied }} as applied
-        using (provider, model, service_tier, usage_date, context_tier_start)
-    where current_price is distinct from applied
-    {% else %}
-    -- no record of the prices applied: re-price everything
-    select usage_date from {{ this }}
-    union
-    select usage_date from all_events
-    {% endif %}
-
-),
-
 events as (
 
-    select * from all_events where usage_date in (select usage_date from affected_days)
+    select * from all_events where {{ in_days_to_build('usage_date') }}
 
 ),
-{% else %}
-
-events as (
-
-    select * from all_events
-
-),
-{% endif %}
 
 thresholds as (
 
