@@ -125,4 +125,19 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
         report("load 1 day", seconds, peak, added)
         seconds, peak, _ = _run_stage(["build", "--warehouse", str(warehouse), "--quiet"])
         report("incr. build", seconds, peak, added)
+        _say_slowest(warehouse, say)
     return results
+
+
+def _say_slowest(warehouse: Path, say: Callable[[str], None], n: int = 6) -> None:
+    """The slowest nodes of the last dbt build (where an incremental build spends its time)."""
+    from ai_margin.paths import dbt_target_dir
+
+    path = dbt_target_dir(warehouse) / "target" / "run_results.json"
+    if not path.exists():
+        return
+    run = json.loads(path.read_text())
+    nodes = sorted(run.get("results", []), key=lambda r: -r.get("execution_time", 0))
+    total = sum(r.get("execution_time", 0) for r in nodes)
+    say(f"    dbt: {len(nodes)} nodes, {total:.1f} s in nodes; slowest: " + ", ".join(
+        f"{r['unique_id'].split('.')[2]} {r['execution_time']:.1f} s" for r in nodes[:n]))
