@@ -1,7 +1,7 @@
 -- Estimated usage cost per day, provider, customer, feature, environment class, waterfall layer and
 -- model: the grain at which provider bills are reconciled (per provider-day, or per model where the
--- bill has it) and margins reported. Embedding, retrieval, rerank
--- and tool calls are orchestration; everything else is inference.
+-- bill has it) and margins reported. Embedding, retrieval, rerank and tool calls are orchestration;
+-- everything else is inference.
 -- Incremental by day: only the days whose priced events changed are rebuilt (macros/incremental.sql).
 {{ config(
     materialized='incremental',
