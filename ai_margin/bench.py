@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -43,6 +44,32 @@ def _jsonl_copy(data_dir: Path, out_dir: Path, limit: int) -> int:
         to '{out_dir}/events.jsonl' (format json)
     """)
     return con.execute(f"select count(*) from read_json('{out_dir}/events.jsonl')").fetchone()[0]
+
+
+def _add_day(data_dir: Path, late_events: int = 1_000) -> tuple[str, int]:
+    """Write one more day of usage as a new file under <data_dir>/usage/incremental/: the events of the
+    last day present, moved one day on under new ids, plus `late_events` late arrivals for the day 30
+    days before it (new ids, their own old date). Returns (new day, events written)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    files = f"read_parquet('{data_dir}/usage/**/*.parquet', union_by_name = true)"
+    last = con.execute(f"select max(cast(occurred_at as date)) from {files}").fetchone()[0]
+    new_day = last + timedelta(days=1)
+    out = data_dir / "usage" / "incremental" / f"events-{new_day.isoformat()}.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"""
+        copy (
+            select * replace (occurred_at + interval 1 day as occurred_at, event_id || '-{new_day}' as event_id)
+            from {files} where cast(occurred_at as date) = date '{last}'
+            union all by name
+            (select * replace (event_id || '-late-{new_day}' as event_id)
+             from {files} where cast(occurred_at as date) = date '{last}' - 30
+             order by event_id limit {int(late_events)})
+        ) to '{out}' (format parquet, compression zstd)
+    """)
+    return new_day.isoformat(), con.execute(f"select count(*) from read_parquet('{out}')").fetchone()[0]
 
 
 def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: str,
@@ -89,4 +116,28 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
     if "build" in wanted:
         seconds, peak, _ = _run_stage(["build", "--warehouse", str(warehouse), "--quiet"])
         report("dbt build", seconds, peak, rows)
+    if "incremental" in wanted:
+        # one more day of events (and a few late ones for an older day), loaded and built incrementally
+        day, added = _add_day(data_dir)
+        say(f"  adding {day}: {added:,} events (1,000 of them late, for {day} minus 30 days)")
+        seconds, peak, _ = _run_stage(["load", "--data-dir", str(data_dir), "--warehouse", str(warehouse),
+                                       "--only", "usage_events"])
+        report("load 1 day", seconds, peak, added)
+        seconds, peak, _ = _run_stage(["build", "--warehouse", str(warehouse), "--quiet"])
+        report("incr. build", seconds, peak, added)
+        _say_slowest(warehouse, say)
     return results
+
+
+def _say_slowest(warehouse: Path, say: Callable[[str], None], n: int = 6) -> None:
+    """The slowest nodes of the last dbt build (where an incremental build spends its time)."""
+    from ai_margin.paths import dbt_target_dir
+
+    path = dbt_target_dir(warehouse) / "target" / "run_results.json"
+    if not path.exists():
+        return
+    run = json.loads(path.read_text())
+    nodes = sorted(run.get("results", []), key=lambda r: -r.get("execution_time", 0))
+    total = sum(r.get("execution_time", 0) for r in nodes)
+    say(f"    dbt: {len(nodes)} nodes, {total:.1f} s in nodes; slowest: " + ", ".join(
+        f"{r['unique_id'].split('.')[2]} {r['execution_time']:.1f} s" for r in nodes[:n]))

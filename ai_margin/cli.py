@@ -368,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--days", type=int, default=90, help="days (default 90)")
     be.add_argument("--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)")
     be.add_argument("--stages", default="generate,load,build",
-                    help="comma-separated stages to run: generate, load, load-jsonl, build (default generate,load,build)")
+                    help="comma-separated stages to run: generate, load, load-jsonl, build, incremental (adds one "
+                         "more day of usage plus late events, loads it and builds incrementally) "
+                         "(default generate,load,build)")
     be.set_defaults(func=cmd_bench)
     return parser
 

@@ -1,4 +1,5 @@
--- What providers billed, per provider and day, in the reporting currency (all sources unioned).
+-- What providers billed, per provider and day (and model, where the bill names one: OpenAI Costs API
+-- line items, the Anthropic cost report), in the reporting currency (all sources unioned).
 with unioned as (
 
     select * from {{ ref('stg_provider_costs__openai') }}
@@ -23,6 +24,7 @@ final as (
         cast(unioned.charge_period_start as date) as cost_date,
         unioned.provider,
         unioned.charge_category,
+        unioned.model,
         unioned.billing_currency,
         count(*) as cost_rows,
         sum(cast(unioned.billed_cost * fx.rate_to_reporting as {{ money_type() }})) as billed_cost_usd,

@@ -2,21 +2,45 @@
 -- (prices resolved in int_model_prices_resolved: overrides, service-tier pricing, context-size tiers).
 -- A model with no price is flagged (is_priced = false) and its cost left null, never zero.
 -- Calls answered from the application's own cache cost nothing.
-with events as (
+--
+-- Incremental by usage_date (macros/incremental.sql): a run deletes and re-prices whole days, every
+-- event of each day that
+--   - received events from a usage file this table has not priced yet (a new day, or late events of
+--     any age: detected by the loader's file fingerprint, not by event time),
+--   - lost an event that a re-delivery moved to another day,
+--   - had its price in force changed (catalog, overrides, tier multipliers, context tiers: the resolved
+--     prices of the last run are kept in <this>__prices_applied by the post-hook and compared),
+--   - lies within `usage_lookback_days` of the latest day already priced (a safety net).
+-- A change to this model's own SQL needs `ai-margin build --full-refresh`.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ usage_days_to_reprice(ref('stg_usage__events'), ref('int_model_prices_resolved')) }}",
+    post_hook="{{ save_prices_applied(ref('int_model_prices_resolved')) }}"
+) }}
+
+with all_events as (
 
     select * from {{ ref('stg_usage__events') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('int_model_context_thresholds') }}
 
 ),
 
 prices as (
 
     select * from {{ ref('int_model_prices_resolved') }}
+
+),
+
+events as (
+
+    select * from all_events where {{ in_days_to_build('usage_date') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('int_model_context_thresholds') }}
 
 ),
 
@@ -108,6 +132,7 @@ final as (
         service_tier,
         prompt_version,
         workflow_id,
+        file_fingerprint,
         input_tokens,
         output_tokens,
         uncached_input_tokens,

@@ -1,0 +1,142 @@
+{#- Incremental event-grain models: what to re-process on an incremental run. -#}
+
+{#- The side table where an incremental model keeps the prices it applied (written by its post-hook),
+    so that the next run can re-price the days whose price in force changed since. -#}
+{%- macro prices_applied_relation(relation=this) -%}
+    {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__prices_applied'})) -}}
+{%- endmacro -%}
+
+{#- Post-hook: remember the resolved prices this run priced events with. -#}
+{%- macro save_prices_applied(prices) -%}
+    create or replace table {{ prices_applied_relation() }} as select * from {{ prices }};
+    drop table if exists {{ _day_partition_relation('days_to_build') }}
+{%- endmacro -%}
+
+{#- Pre-hook of the event-grain model (int_usage_events_priced): in an incremental run, the usage days
+    to re-price go to <this>__days_to_build and their rows are deleted (the model inserts them again):
+    days that received events from usage files not priced yet (new days and late events of any age:
+    the loader's file fingerprint, not event time, says what is new), days an updated event moved out
+    of, days whose resolved price changed since the last run, and the last `usage_lookback_days` days.
+    Without a record of the prices applied, every day. -#}
+{%- macro usage_days_to_reprice(events, prices) -%}
+    {%- if is_incremental() %}
+    {%- set days = _day_partition_relation('days_to_build') %}
+    {%- set applied = prices_applied_relation() %}
+    {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
+                                               identifier=applied.identifier) is not none %}
+    create or replace table {{ days }} as
+    with priced_files as (
+        select distinct coalesce(file_fingerprint, '') as file_fingerprint from {{ this }}
+    ),
+    arrived as (
+        -- events (new or re-delivered) from usage files this table has not priced yet
+        select events.event_id, events.usage_date
+        from {{ events }} as events
+        anti join priced_files on coalesce(events.file_fingerprint, '') = priced_files.file_fingerprint
+    )
+    select usage_date as day from arrived
+    union
+    -- the day a re-delivered event was on before, if it moved
+    select usage_date from {{ this }} where event_id in (select event_id from arrived)
+    union
+    select usage_date from {{ events }}
+    where usage_date > (select max(usage_date) from {{ this }}) - {{ var('usage_lookback_days') | int }}
+    union
+    {%- if has_applied %}
+    -- days whose resolved price changed, appeared or went away since the last run
+    select coalesce(current_price.usage_date, applied.usage_date)
+    from {{ prices }} as current_price
+    full outer join {{ applied }} as applied
+        using (provider, model, service_tier, usage_date, context_tier_start)
+    where current_price is distinct from applied
+    {%- else %}
+    select usage_date from {{ this }}
+    union
+    select usage_date from {{ events }}
+    {%- endif %};
+    delete from {{ this }} where usage_date in (select day from {{ days }});
+    {%- endif %}
+{%- endmacro -%}
+
+{#- Day-partitioned incremental models (the day-grain chain after the event-grain table).
+    A model whose every row belongs to one day and is computed from that day's input rows only (plus
+    small inputs without a day: seeds, pools, model matching) declares its inputs; each run compares a
+    per-day fingerprint (row count and sum of row hashes) of every input with the one it last built from,
+    and rebuilds only the days whose inputs changed: every day when an input without a day changed, or
+    when the model has no record of its inputs yet. Rows of those days are deleted before the insert, so
+    a day that lost all its input rows goes too. Config (see int_inference_cost_daily):
+
+        materialized='incremental', incremental_strategy='append',
+        pre_hook="{{ day_partitions_pre_hook(inputs, 'usage_date') }}",
+        post_hook="{{ day_partitions_post_hook() }}"
+
+    and in the model, each input filtered with `where {{ in_days_to_build('usage_date') }}`.
+    `inputs`: list of {'name', 'relation', 'day' (a date expression, or none), 'columns' (list; all when
+    omitted)}. -#}
+
+{%- macro _day_partition_relation(suffix) -%}
+    {{- return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ suffix})) -}}
+{%- endmacro -%}
+
+{%- macro input_day_fingerprints(inputs) -%}
+    {%- for input in inputs %}
+    select
+        '{{ input.name }}' as input_name,
+        {{ input.day if input.day else 'cast(null as date)' }} as day,
+        count(*) as row_count,
+        sum(hash({{ input.columns | join(', ') if input.columns else 't' }})) as fingerprint
+    from {{ input.relation }} as t
+    group by all
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro -%}
+
+{%- macro day_partitions_pre_hook(inputs, day_column) -%}
+    {%- set now = _day_partition_relation('inputs_now') -%}
+    {%- set applied = _day_partition_relation('inputs_applied') -%}
+    {%- set days = _day_partition_relation('days_to_build') -%}
+    create or replace table {{ now }} as {{ input_day_fingerprints(inputs) }};
+    {%- if is_incremental() %}
+    {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
+                                               identifier=applied.identifier) is not none %}
+    create or replace table {{ days }} as
+    {%- if has_applied %}
+    with changed as (
+        select coalesce(now.input_name, applied.input_name) as input_name, coalesce(now.day, applied.day) as day
+        from {{ now }} as now
+        full outer join {{ applied }} as applied
+            on now.input_name = applied.input_name and now.day is not distinct from applied.day
+        where now.row_count is distinct from applied.row_count
+            or now.fingerprint is distinct from applied.fingerprint
+    ),
+    everything as (
+        select exists (select 1 from changed where day is null) as is_everything
+    )
+    select day from changed where day is not null
+    union
+    select {{ day_column }} from {{ this }}, everything where is_everything
+    union
+    select day from {{ now }}, everything where is_everything and day is not null;
+    {%- else %}
+    select {{ day_column }} as day from {{ this }}
+    union
+    select day from {{ now }} where day is not null;
+    {%- endif %}
+    delete from {{ this }} where {{ day_column }} in (select day from {{ days }});
+    {%- endif %}
+{%- endmacro -%}
+
+{%- macro day_partitions_post_hook() -%}
+    drop table if exists {{ _day_partition_relation('inputs_applied') }};
+    alter table {{ _day_partition_relation('inputs_now') }} rename to {{ this.identifier ~ '__inputs_applied' }};
+    drop table if exists {{ _day_partition_relation('days_to_build') }}
+{%- endmacro -%}
+
+{#- In an incremental run, `day_expression` is one of the days to rebuild; always true otherwise. -#}
+{%- macro in_days_to_build(day_expression) -%}
+    {%- if is_incremental() -%}
+    {{ day_expression }} in (select day from {{ _day_partition_relation('days_to_build') }})
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro -%}
