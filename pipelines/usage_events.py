@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -140,6 +141,55 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+# DuckDB's own row group size: the warehouse load then reads each file on all cores.
+ROW_GROUP_ROWS = 122_880
+
+
+def write_events(batches: pa.RecordBatchReader, out_file: Path) -> int:
+    """Valid events to Parquet with exactly the nullability dlt's schema has (only the primary key
+    NOT NULL), so dlt imports the file untouched. (DuckDB's own COPY marks every column without nulls
+    in the data REQUIRED, and dlt would then rewrite the whole file.) Returns the row count."""
+    schema = pa.schema([f.with_nullable(f.name != "event_id") for f in batches.schema])
+    rows = 0
+    # No dictionary encoding: most of the cost is ids and row numbers, where it never pays off.
+    with pq.ParquetWriter(out_file, schema, compression="snappy", use_dictionary=False) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
+            rows += batch.num_rows
+    return rows
+
+
+def drop_repeats(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, FileReport]]) -> None:
+    """Keep the first delivery of each event_id in the run (files in path order, then row order):
+    later ones are counted on their file's report and removed from its Parquet file."""
+    paths = [str(path) for path, file_report in files if file_report.rows_loaded]
+    if not paths:
+        return
+    con.register("_file_order", pa.table({"source_file": [r.path for _, r in files],
+                                          "n": list(range(len(files)))}))
+    repeats = con.execute(f"""
+        with ids as (select event_id, source_file, source_row from read_parquet({_list_sql(paths)})),
+        ranked as (
+            select source_file, source_row,
+                   row_number() over (partition by event_id order by n, source_row) > 1 as repeated,
+                   row_number() over (partition by event_id, source_file order by source_row) > 1 as in_file
+            from ids semi join (select event_id from ids group by event_id having count(*) > 1) using (event_id)
+            join _file_order using (source_file)
+        )
+        select source_file, count(*) filter (where in_file), count(*) filter (where not in_file), list(source_row)
+        from ranked where repeated group by source_file
+    """).fetchall()
+    by_file = {r.path: (path, r) for path, r in files}
+    for source_file, in_file, across, rows in repeats:
+        path, file_report = by_file[source_file]
+        file_report.duplicates_in_file, file_report.duplicates_across_files = in_file, across
+        kept = path.with_suffix(".kept.parquet")
+        file_report.rows_loaded = write_events(con.sql(
+            f"select * from read_parquet({_sql_str(str(path))}) anti join (select unnest(?) as source_row) using (source_row)",
+            params=[rows]).to_arrow_reader(ROW_GROUP_ROWS), kept)
+        kept.replace(path)
+
+
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT")
 
@@ -194,12 +244,13 @@ class UsageFileReader:
         """)
         keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
         paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
+        # A table, not a view: the checks read the extracted values more than once.
         self.con.execute(f"""
-            create or replace temp view src as
+            create or replace temp table src as
             select _row, _raw, _is_object, _keys,
                    case when _is_object then json_extract_string(_raw, {paths}) end as _values
             from _keyed
-        """ if keys else "create or replace temp view src as select *, cast(null as varchar[]) as _values from _keyed")
+        """ if keys else "create or replace temp table src as select *, cast(null as varchar[]) as _values from _keyed")
         columns = {k: Column(f"_values[{i + 1}]") for i, k in enumerate(keys)}
         return columns, "_is_object"
 
@@ -236,6 +287,8 @@ class UsageFileReader:
             return f"cast({src} as timestamptz)", None  # naive timestamps are read as UTC
         if target == "TIMESTAMPTZ" and (t in INTEGER_TYPES or t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")):
             return f"to_timestamp(cast({src} as double))", None
+        if target == "DOUBLE" and (t in INTEGER_TYPES or t == "FLOAT" or t.startswith("DECIMAL")):
+            return f"cast({src} as double)", None
         if target == "JSON":
             if t.startswith("MAP") or t.startswith("STRUCT"):
                 return f"cast(to_json({src}) as varchar)", None
@@ -250,9 +303,9 @@ class UsageFileReader:
         return typed, f"{text} is not null and ({typed}) is null"
 
     def read(self, path: Path, source_file: str, file_fingerprint: str,
-             out_file: Path) -> tuple[int, pa.Table, FileReport]:
-        """Valid events go to `out_file` (Parquet, written by DuckDB) minus ids already in the run's
-        `seen` table; returns their count, the quarantined rows and the file's report."""
+             out_file: Path) -> tuple[pa.Table, FileReport]:
+        """Valid events go to `out_file` (see `write_events`); returns the quarantined rows and the
+        file's report. Repeated event ids are removed afterwards, for the whole run (`drop_repeats`)."""
         is_json = path.name.lower().endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
         columns, parsed = self._jsonl_source(path) if is_json else self._table_source(path)
         report = FileReport(path=source_file)
@@ -271,7 +324,8 @@ class UsageFileReader:
             raw_null = " and ".join(f"{c.expr} is null" for c in present)
             select.append(f"coalesce({typed}, {DEFAULTS[name]}) as {name}" if name in DEFAULTS else f"{typed} as {name}")
             if name in REQUIRED:
-                checks.append(f"case when {raw_null} or cast({typed} as varchar) = '' then 'missing {name}' end")
+                empty = f" or {typed} = ''" if target == "VARCHAR" else ""
+                checks.append(f"case when {raw_null}{empty} then 'missing {name}' end")
             what = {"BIGINT": "an integer", "BOOLEAN": "a boolean", "TIMESTAMPTZ": "a timestamp",
                     "JSON": "an object"}.get(target, "a number")
             for _, bad in typed_parts:
@@ -299,7 +353,7 @@ class UsageFileReader:
             has_content = " or ".join(f"{_ident(k)} is not null" for k in content_keys) or "false"
         not_object = f"case when not {parsed} then 'not a JSON object' end" if is_json else "null"
         self.con.execute(f"""
-            create or replace temp table _checked as
+            create or replace temp view _checked as
             select *, nullif(coalesce(_not_object, concat_ws('; ', {", ".join(invariants)}, _type_reason)), '')
                       as _reason
             from (
@@ -311,39 +365,29 @@ class UsageFileReader:
             )
         """)
         ts = datetime.now(timezone.utc)
-        read, passed, passed_once, with_content = self.con.execute("""
-            select count(*), count(*) filter (where _reason is null),
-                   count(distinct event_id) filter (where _reason is null), count(*) filter (where _has_content)
-            from _checked
-        """).fetchall()[0]
-        # Keep the first row of an event_id repeated inside the file (the window only when needed).
-        dedup = "qualify row_number() over (partition by event_id order by _row) = 1" if passed_once < passed else ""
-        # An id already handed to dlt earlier in this run (another file) is not written again.
-        self.con.execute(f"""
-            copy (
-                select * from (
-                    select {", ".join(FIELDS)}, extra_fields,
-                           {_sql_str(source_file)} as source_file, _row as source_row,
-                           {_sql_str(file_fingerprint)} as file_fingerprint
-                    from _checked where _reason is null
-                    {dedup}
-                ) anti join seen using (event_id)
-            ) to {_sql_str(str(out_file))} (format parquet, compression snappy)
-        """)
-        loaded = pq.read_metadata(out_file).num_rows
-        self.con.execute("insert into seen select event_id from _checked where _reason is null")
-        report.duplicates_across_files = passed_once - loaded
+        # `_checked` is a view: a pass that keeps only the rejected rows, then one that streams the
+        # valid rows to Parquet, costs less than materialising every typed row.
+        read, with_content = self.con.execute(
+            "select count(*), count(*) filter (where _has_content) from _checked").fetchall()[0]
+        self.con.execute("create or replace temp table _bad as select _row, _reason from _checked "
+                         "where _reason is not null")
+        rejected = self.con.execute("select count(*) from _bad").fetchall()[0][0]
+        valid = self.con.sql(f"""
+            select {", ".join(FIELDS)}, extra_fields,
+                   {_sql_str(source_file)} as source_file, _row as source_row,
+                   {_sql_str(file_fingerprint)} as file_fingerprint
+            from _checked {"where _reason is null" if rejected else ""}
+        """).to_arrow_reader(ROW_GROUP_ROWS)
+        loaded = write_events(valid, out_file)
         quarantine = self.con.sql(f"""
-            select {_sql_str(source_file)} as source_file, _checked._row as source_row,
+            select {_sql_str(source_file)} as source_file, _bad._row as source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint,
                    left({self._raw_text(is_json, columns)}, {RAW_TEXT_LIMIT}) as raw_text,
                    _reason as reason, cast(? as timestamptz) as quarantined_at
-            from _checked join src on src._row = _checked._row
-            where _reason is not null
+            from _bad join src on src._row = _bad._row
         """, params=[ts]).to_arrow_table()
         reasons = self.con.execute("""
-            select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _checked
-                                     where _reason is not null) group by r
+            select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _bad) group by r
         """).fetchall()
         if not is_json:
             # Lines DuckDB's CSV reader could not parse at all (wrong column count, bad quoting).
@@ -355,10 +399,9 @@ class UsageFileReader:
         report.rows_read = read
         report.rows_loaded = loaded
         report.rows_quarantined = quarantine.num_rows
-        report.duplicates_in_file = passed - passed_once
         report.content_fields_dropped = with_content
         report.reasons = dict(reasons)
-        return loaded, _nullable(quarantine), report
+        return _nullable(quarantine), report
 
     @staticmethod
     def _raw_text(is_json: bool, columns: dict[str, Column]) -> str:
@@ -408,44 +451,58 @@ def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | No
 @dlt.resource(name="usage_events", table_name="usage_events", primary_key="event_id",
               write_disposition=EVENTS_WRITE_DISPOSITION, max_table_nesting=0)
 def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
-    """Valid events as Parquet files written by DuckDB (imported by dlt as they are); quarantined rows
-    and the per-file log as table variants of this resource."""
+    """Valid events as Parquet files (imported by dlt as they are); quarantined rows and the per-file
+    log as table variants of this resource."""
     root = Path(usage_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"usage directory not found: {root}")
     state = dlt.current.resource_state().setdefault("files", {})
-    db = duckdb.connect()  # holds `seen`: the event ids handed to dlt in this run
+    todo = []
+    for path in discover_files(root):
+        report.files_seen += 1
+        rel = path.relative_to(root).as_posix()
+        stat = path.stat()
+        known = state.get(rel)
+        if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+            report.files_skipped += 1
+        else:
+            todo.append((path, rel, stat))
+    if not todo:
+        return
+    db = duckdb.connect()
     # Bounded memory: past this DuckDB spills to its temp directory instead of growing.
     db.execute(f"set memory_limit = '{os.environ.get('AI_MARGIN_LOADER_MEMORY_LIMIT', '1GB')}'")
-    db.execute("create table seen (event_id varchar)")
     scratch = Path(tempfile.mkdtemp(prefix="ai-margin-usage-"))
+
+    def read(n: int, path: Path, rel: str) -> tuple[str, pa.Table | None, FileReport | None]:
+        digest = fingerprint(path)
+        known = state.get(rel)
+        if known and known["fingerprint"] == digest:
+            return digest, None, None  # touched, not changed
+        con = db.cursor()  # own temp objects per file
+        try:
+            return digest, *UsageFileReader(con).read(path, rel, digest, scratch / f"events-{n:06d}.parquet")
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
+        finally:
+            con.close()
+
     try:
-        for n, path in enumerate(discover_files(root)):
-            report.files_seen += 1
-            rel = path.relative_to(root).as_posix()
-            stat = path.stat()
-            known = state.get(rel)
-            if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+        # A file's scan runs on one core (one row group at a time), so files are read side by side.
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            results = list(pool.map(read, range(len(todo)), *zip(*[(p, r) for p, r, _ in todo])))
+        drop_repeats(db, [(scratch / f"events-{n:06d}.parquet", file_report)
+                          for n, (_, _, file_report) in enumerate(results) if file_report])
+        for n, ((path, rel, stat), (digest, quarantine, file_report)) in enumerate(zip(todo, results)):
+            if file_report is None:
+                state[rel]["mtime_ns"] = stat.st_mtime_ns
                 report.files_skipped += 1
                 continue
-            digest = fingerprint(path)
-            if known and known["fingerprint"] == digest:
-                known["mtime_ns"] = stat.st_mtime_ns  # touched, not changed
-                report.files_skipped += 1
-                continue
-            out_file = scratch / f"events-{n:06d}.parquet"
-            con = db.cursor()  # own temp objects per file, shared `seen`
-            try:
-                loaded, quarantine, file_report = UsageFileReader(con).read(path, rel, digest, out_file)
-                # DuckDB's Arrow types (JSON as plain text), which dlt accepts, describe the file to dlt
-                schema = con.sql(f"select * from read_parquet({_sql_str(str(out_file))}) limit 0").to_arrow_table()
-            except (duckdb.Error, OSError, pa.ArrowException) as exc:
-                raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
-            finally:
-                con.close()
             report.files.append(file_report)
-            if loaded:  # the empty Arrow table tells dlt the file's schema
-                yield dlt.mark.with_file_import(str(out_file), "parquet", loaded, hints=schema)
+            if file_report.rows_loaded:  # the empty Arrow table tells dlt the file's schema
+                out_file = scratch / f"events-{n:06d}.parquet"
+                yield dlt.mark.with_file_import(str(out_file), "parquet", file_report.rows_loaded,
+                                                hints=pq.read_schema(out_file).empty_table())
             if quarantine.num_rows:
                 yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS),
                                           create_table_variant=True)
