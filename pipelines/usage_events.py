@@ -23,12 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import dlt
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
@@ -129,6 +130,31 @@ def _nullable(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
 
 
+# DuckDB's own row group size: the warehouse load then reads each file on all cores.
+ROW_GROUP_ROWS = 122_880
+
+
+def _read_lines(path: Path) -> pa.Table:
+    """(_row, _line) of a text file, without creating a Python object per line: offsets into one
+    buffer, in slices so that DuckDB parses them on all cores."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    if len(data) and data[-1:] != b"\n":
+        ends = np.append(ends, len(data))
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    offsets = np.append(starts, ends[-1] if len(ends) else 0).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends),
+                                             [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        text = lines.cast(pa.large_string())  # validates UTF-8 in one vectorised pass
+    except pa.ArrowInvalid:  # rare: decode line by line, invalid lines become null (quarantined)
+        text = pa.array([_decode_or_none(b) for b in lines.to_pylist()], pa.large_string())
+    table = pa.table({"_row": pa.array(np.arange(1, len(ends) + 1), pa.int64()), "_line": text})
+    return pa.Table.from_batches(table.to_batches(ROW_GROUP_ROWS))
+
+
 def discover_files(usage_dir: Path) -> list[Path]:
     return sorted(p for p in usage_dir.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
 
@@ -141,34 +167,39 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-# DuckDB's own row group size: the warehouse load then reads each file on all cores.
-ROW_GROUP_ROWS = 122_880
-
-
-def write_events(batches: pa.RecordBatchReader, out_file: Path) -> int:
+def write_events(schema: pa.Schema, batches: Iterable[pa.RecordBatch], out_file: Path) -> int:
     """Valid events to Parquet with exactly the nullability dlt's schema has (only the primary key
     NOT NULL), so dlt imports the file untouched. (DuckDB's own COPY marks every column without nulls
     in the data REQUIRED, and dlt would then rewrite the whole file.) Returns the row count."""
-    schema = pa.schema([f.with_nullable(f.name != "event_id") for f in batches.schema])
+    schema = pa.schema([f.with_nullable(f.name != "event_id") for f in schema])
     rows = 0
-    # No dictionary encoding: most of the cost is ids and row numbers, where it never pays off.
-    with pq.ParquetWriter(out_file, schema, compression="snappy", use_dictionary=False) as writer:
+    # Dictionary-encoded text loads into DuckDB faster; ids, numbers and times gain nothing from it.
+    text = [f.name for f in schema if pa.types.is_string(f.type) and f.name != "event_id"]
+    with pq.ParquetWriter(out_file, schema, compression="snappy", use_dictionary=text) as writer:
         for batch in batches:
             writer.write_batch(batch.cast(schema))
             rows += batch.num_rows
     return rows
 
 
-def drop_repeats(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, FileReport]]) -> None:
+def drop_repeats(con: duckdb.DuckDBPyConnection,
+                 files: list[tuple[Path, FileReport, np.ndarray]]) -> None:
     """Keep the first delivery of each event_id in the run (files in path order, then row order):
-    later ones are counted on their file's report and removed from its Parquet file."""
-    paths = [str(path) for path, file_report in files if file_report.rows_loaded]
-    if not paths:
+    later ones are counted on their file's report and removed from its Parquet file. Sorting the
+    ids' hashes finds the candidates; only those are compared by id."""
+    if not files:
         return
-    con.register("_file_order", pa.table({"source_file": [r.path for _, r in files],
+    hashes = np.sort(np.concatenate([h for *_, h in files]))
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    if not len(repeated):
+        return
+    paths = [str(path) for path, file_report, _ in files if file_report.rows_loaded]
+    con.register("_repeated_hashes", pa.table({"h": repeated}))
+    con.register("_file_order", pa.table({"source_file": [r.path for _, r, _ in files],
                                           "n": list(range(len(files)))}))
     repeats = con.execute(f"""
-        with ids as (select event_id, source_file, source_row from read_parquet({_list_sql(paths)})),
+        with ids as (select event_id, source_file, source_row from read_parquet({_list_sql(paths)})
+                     where hash(event_id) in (select h from _repeated_hashes)),
         ranked as (
             select source_file, source_row,
                    row_number() over (partition by event_id order by n, source_row) > 1 as repeated,
@@ -179,14 +210,15 @@ def drop_repeats(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, FileRep
         select source_file, count(*) filter (where in_file), count(*) filter (where not in_file), list(source_row)
         from ranked where repeated group by source_file
     """).fetchall()
-    by_file = {r.path: (path, r) for path, r in files}
+    by_file = {r.path: (path, r) for path, r, _ in files}
     for source_file, in_file, across, rows in repeats:
         path, file_report = by_file[source_file]
         file_report.duplicates_in_file, file_report.duplicates_across_files = in_file, across
         kept = path.with_suffix(".kept.parquet")
-        file_report.rows_loaded = write_events(con.sql(
-            f"select * from read_parquet({_sql_str(str(path))}) anti join (select unnest(?) as source_row) using (source_row)",
-            params=[rows]).to_arrow_reader(ROW_GROUP_ROWS), kept)
+        kept_rows = con.sql(f"select * from read_parquet({_sql_str(str(path))}) "
+                            "anti join (select unnest(?) as source_row) using (source_row)",
+                            params=[rows]).to_arrow_reader(ROW_GROUP_ROWS)
+        file_report.rows_loaded = write_events(kept_rows.schema, kept_rows, kept)
         kept.replace(path)
 
 
@@ -214,24 +246,7 @@ class UsageFileReader:
     # -- per format -------------------------------------------------------------------------------
 
     def _jsonl_source(self, path: Path) -> tuple[dict[str, Column], str]:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rb") as fh:
-            data = fh.read()
-        # Split lines without creating a Python object per line: offsets into one buffer.
-        buf = np.frombuffer(data, np.uint8)
-        ends = np.flatnonzero(buf == 10)
-        if len(data) and data[-1:] != b"\n":
-            ends = np.append(ends, len(data))
-        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        offsets = np.append(starts, ends[-1] if len(ends) else 0).astype(np.int64)
-        lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends),
-                                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-        try:
-            text = lines.cast(pa.large_string())  # validates UTF-8 in one vectorised pass
-        except pa.ArrowInvalid:  # rare: decode line by line, invalid lines become null (quarantined)
-            text = pa.array([_decode_or_none(b) for b in lines.to_pylist()], pa.large_string())
-        self.con.register("_lines", pa.table({"_row": pa.array(np.arange(1, len(ends) + 1), pa.int64()),
-                                              "_line": text}))
+        self.con.register("_lines", _read_lines(path))
         self.con.execute("""
             create or replace temp table _keyed as
             select _row, _raw, _is_object, case when _is_object then json_keys(_raw) end as _keys
@@ -242,15 +257,15 @@ class UsageFileReader:
                 where _raw is null or trim(_raw) <> ''
             )
         """)
+        self.con.unregister("_lines")  # frees the file's bytes: DuckDB holds its own copy now
         keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
         paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
-        # A table, not a view: the checks read the extracted values more than once.
         self.con.execute(f"""
-            create or replace temp table src as
+            create or replace temp view src as
             select _row, _raw, _is_object, _keys,
                    case when _is_object then json_extract_string(_raw, {paths}) end as _values
             from _keyed
-        """ if keys else "create or replace temp table src as select *, cast(null as varchar[]) as _values from _keyed")
+        """ if keys else "create or replace temp view src as select *, cast(null as varchar[]) as _values from _keyed")
         columns = {k: Column(f"_values[{i + 1}]") for i, k in enumerate(keys)}
         return columns, "_is_object"
 
@@ -303,9 +318,10 @@ class UsageFileReader:
         return typed, f"{text} is not null and ({typed}) is null"
 
     def read(self, path: Path, source_file: str, file_fingerprint: str,
-             out_file: Path) -> tuple[pa.Table, FileReport]:
-        """Valid events go to `out_file` (see `write_events`); returns the quarantined rows and the
-        file's report. Repeated event ids are removed afterwards, for the whole run (`drop_repeats`)."""
+             out_file: Path) -> tuple[pa.Table, FileReport, np.ndarray]:
+        """Valid events go to `out_file` (see `write_events`); returns the quarantined rows, the file's
+        report and the hashes of the ids written. Repeated ids are removed afterwards, for the whole
+        run (`drop_repeats`)."""
         is_json = path.name.lower().endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
         columns, parsed = self._jsonl_source(path) if is_json else self._table_source(path)
         report = FileReport(path=source_file)
@@ -365,26 +381,38 @@ class UsageFileReader:
             )
         """)
         ts = datetime.now(timezone.utc)
-        # `_checked` is a view: a pass that keeps only the rejected rows, then one that streams the
-        # valid rows to Parquet, costs less than materialising every typed row.
         read, with_content = self.con.execute(
             "select count(*), count(*) filter (where _has_content) from _checked").fetchall()[0]
-        self.con.execute("create or replace temp table _bad as select _row, _reason from _checked "
-                         "where _reason is not null")
-        rejected = self.con.execute("select count(*) from _bad").fetchall()[0][0]
-        valid = self.con.sql(f"""
+        # One pass over the typed rows (`_checked` is a view): valid rows stream to Parquet, rejected
+        # ones and the hashes of valid ids (for the run's duplicate check) are set aside.
+        stream = self.con.sql(f"""
             select {", ".join(FIELDS)}, extra_fields,
                    {_sql_str(source_file)} as source_file, _row as source_row,
-                   {_sql_str(file_fingerprint)} as file_fingerprint
-            from _checked {"where _reason is null" if rejected else ""}
+                   {_sql_str(file_fingerprint)} as file_fingerprint, _reason, hash(event_id) as _id_hash
+            from _checked
         """).to_arrow_reader(ROW_GROUP_ROWS)
-        loaded = write_events(valid, out_file)
+        rejected, id_hashes = [], []
+
+        def valid_rows() -> Iterator[pa.RecordBatch]:
+            for batch in stream:
+                reason = batch.column("_reason")
+                if reason.null_count < batch.num_rows:
+                    rejected.append(batch.filter(pc.is_valid(reason)).select(["source_row", "_reason"]))
+                    batch = batch.filter(pc.is_null(reason))
+                # a copy: a column imported from DuckDB keeps its whole batch alive
+                id_hashes.append(batch.column("_id_hash").to_numpy().copy())
+                yield batch.drop_columns(["_reason", "_id_hash"])
+
+        schema = pa.schema([f for f in stream.schema if not f.name.startswith("_")])
+        loaded = write_events(schema, valid_rows(), out_file)
+        self.con.register("_bad", pa.Table.from_batches(
+            rejected, pa.schema([("source_row", pa.int64()), ("_reason", pa.string())])))
         quarantine = self.con.sql(f"""
-            select {_sql_str(source_file)} as source_file, _bad._row as source_row,
+            select {_sql_str(source_file)} as source_file, _bad.source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint,
                    left({self._raw_text(is_json, columns)}, {RAW_TEXT_LIMIT}) as raw_text,
                    _reason as reason, cast(? as timestamptz) as quarantined_at
-            from _bad join src on src._row = _bad._row
+            from _bad join src on src._row = _bad.source_row
         """, params=[ts]).to_arrow_table()
         reasons = self.con.execute("""
             select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _bad) group by r
@@ -401,7 +429,7 @@ class UsageFileReader:
         report.rows_quarantined = quarantine.num_rows
         report.content_fields_dropped = with_content
         report.reasons = dict(reasons)
-        return _nullable(quarantine), report
+        return _nullable(quarantine), report, np.concatenate([np.empty(0, np.uint64), *id_hashes])
 
     @staticmethod
     def _raw_text(is_json: bool, columns: dict[str, Column]) -> str:
@@ -474,11 +502,11 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
     db.execute(f"set memory_limit = '{os.environ.get('AI_MARGIN_LOADER_MEMORY_LIMIT', '1GB')}'")
     scratch = Path(tempfile.mkdtemp(prefix="ai-margin-usage-"))
 
-    def read(n: int, path: Path, rel: str) -> tuple[str, pa.Table | None, FileReport | None]:
+    def read(n: int, path: Path, rel: str) -> tuple:
         digest = fingerprint(path)
         known = state.get(rel)
         if known and known["fingerprint"] == digest:
-            return digest, None, None  # touched, not changed
+            return digest, None, None, None  # touched, not changed
         con = db.cursor()  # own temp objects per file
         try:
             return digest, *UsageFileReader(con).read(path, rel, digest, scratch / f"events-{n:06d}.parquet")
@@ -491,9 +519,9 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
         # A file's scan runs on one core (one row group at a time), so files are read side by side.
         with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             results = list(pool.map(read, range(len(todo)), *zip(*[(p, r) for p, r, _ in todo])))
-        drop_repeats(db, [(scratch / f"events-{n:06d}.parquet", file_report)
-                          for n, (_, _, file_report) in enumerate(results) if file_report])
-        for n, ((path, rel, stat), (digest, quarantine, file_report)) in enumerate(zip(todo, results)):
+        drop_repeats(db, [(scratch / f"events-{n:06d}.parquet", file_report, id_hashes)
+                          for n, (_, _, file_report, id_hashes) in enumerate(results) if file_report])
+        for n, ((path, rel, stat), (digest, quarantine, file_report, _)) in enumerate(zip(todo, results)):
             if file_report is None:
                 state[rel]["mtime_ns"] = stat.st_mtime_ns
                 report.files_skipped += 1
