@@ -1,7 +1,8 @@
 """dlt source: application usage events (one record per AI call), per shared/contracts/INPUTS.md.
 
-Fast path: every file is parsed, typed and validated by DuckDB in one vectorised query and handed to
-dlt as Arrow tables; Python never touches individual records.
+Fast path: every file is parsed, typed and validated by DuckDB in one vectorised query whose Arrow
+batches stream to a Parquet file that dlt imports as it is; files are read side by side, and Python
+never touches individual records.
 
 Three tables land in the `raw_usage` dataset:
 - `usage_events`      valid events, upserted on `event_id` (a re-delivered id is counted once)
@@ -496,7 +497,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
         if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
             report.files_skipped += 1
         else:
-            todo.append((path, rel, stat))
+            todo.append((path, rel, stat, len(todo)))
     if not todo:
         return
     db = duckdb.connect()
@@ -504,14 +505,17 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
     db.execute(f"set memory_limit = '{os.environ.get('AI_MARGIN_LOADER_MEMORY_LIMIT', '1GB')}'")
     scratch = Path(tempfile.mkdtemp(prefix="ai-margin-usage-"))
 
-    def read(n: int, path: Path, rel: str) -> tuple:
+    def out_file(n: int) -> Path:
+        return scratch / f"events-{n:06d}.parquet"
+
+    def read(path: Path, rel: str, n: int) -> tuple:
         digest = fingerprint(path)
         known = state.get(rel)
         if known and known["fingerprint"] == digest:
             return digest, None, None, None  # touched, not changed
         con = db.cursor()  # own temp objects per file
         try:
-            return digest, *UsageFileReader(con).read(path, rel, digest, scratch / f"events-{n:06d}.parquet")
+            return digest, *UsageFileReader(con).read(path, rel, digest, out_file(n))
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
         finally:
@@ -520,19 +524,19 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
     try:
         # A file's scan runs on one core (one row group at a time), so files are read side by side.
         with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            results = list(pool.map(read, range(len(todo)), *zip(*[(p, r) for p, r, _ in todo])))
-        drop_repeats(db, [(scratch / f"events-{n:06d}.parquet", file_report, id_hashes)
+            futures = [pool.submit(read, path, rel, n) for path, rel, _, n in todo]
+            results = [future.result() for future in futures]
+        drop_repeats(db, [(out_file(n), file_report, id_hashes)
                           for n, (_, _, file_report, id_hashes) in enumerate(results) if file_report])
-        for n, ((path, rel, stat), (digest, quarantine, file_report, _)) in enumerate(zip(todo, results)):
+        for (path, rel, stat, n), (digest, quarantine, file_report, _) in zip(todo, results):
             if file_report is None:
                 state[rel]["mtime_ns"] = stat.st_mtime_ns
                 report.files_skipped += 1
                 continue
             report.files.append(file_report)
             if file_report.rows_loaded:  # the empty Arrow table tells dlt the file's schema
-                out_file = scratch / f"events-{n:06d}.parquet"
-                yield dlt.mark.with_file_import(str(out_file), "parquet", file_report.rows_loaded,
-                                                hints=pq.read_schema(out_file).empty_table())
+                yield dlt.mark.with_file_import(str(out_file(n)), "parquet", file_report.rows_loaded,
+                                                hints=pq.read_schema(out_file(n)).empty_table())
             if quarantine.num_rows:
                 yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS),
                                           create_table_variant=True)
