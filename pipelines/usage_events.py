@@ -1,7 +1,8 @@
 """dlt source: application usage events (one record per AI call), per shared/contracts/INPUTS.md.
 
-Fast path: every file is parsed, typed and validated by DuckDB in one vectorised query and handed to
-dlt as Arrow tables; Python never touches individual records.
+Fast path: every file is parsed, typed and validated by DuckDB in one vectorised query whose Arrow
+batches stream to a Parquet file that dlt imports as it is; files are read side by side, and Python
+never touches individual records.
 
 Three tables land in the `raw_usage` dataset:
 - `usage_events`      valid events, upserted on `event_id` (a re-delivered id is counted once)
@@ -19,15 +20,17 @@ import hashlib
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import dlt
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
@@ -128,6 +131,31 @@ def _nullable(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
 
 
+# DuckDB's own row group size: the warehouse load then reads each file on all cores.
+ROW_GROUP_ROWS = 122_880
+
+
+def _read_lines(path: Path) -> pa.Table:
+    """(_row, _line) of a text file, without creating a Python object per line: offsets into one
+    buffer, in slices so that DuckDB parses them on all cores."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    if len(data) and data[-1:] != b"\n":
+        ends = np.append(ends, len(data))
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    offsets = np.append(starts, ends[-1] if len(ends) else 0).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends),
+                                             [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        text = lines.cast(pa.large_string())  # validates UTF-8 in one vectorised pass
+    except pa.ArrowInvalid:  # rare: decode line by line, invalid lines become null (quarantined)
+        text = pa.array([_decode_or_none(b) for b in lines.to_pylist()], pa.large_string())
+    table = pa.table({"_row": pa.array(np.arange(1, len(ends) + 1), pa.int64()), "_line": text})
+    return pa.Table.from_batches(table.to_batches(ROW_GROUP_ROWS), table.schema)
+
+
 def discover_files(usage_dir: Path) -> list[Path]:
     return sorted(p for p in usage_dir.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
 
@@ -138,6 +166,63 @@ def fingerprint(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_events(schema: pa.Schema, batches: Iterable[pa.RecordBatch], out_file: Path) -> int:
+    """Valid events to Parquet with exactly the nullability dlt's schema has (only the primary key
+    NOT NULL), so dlt imports the file untouched. (DuckDB's own COPY marks every column without nulls
+    in the data REQUIRED, and dlt would then rewrite the whole file.) Returns the row count."""
+    schema = pa.schema([f.with_nullable(f.name != "event_id") for f in schema])
+    rows = 0
+    # Dictionary-encoded text loads into DuckDB faster; ids, numbers and times gain nothing from it.
+    # No column statistics: nothing reads them, and they cost a fifth of the writing.
+    text = [f.name for f in schema if pa.types.is_string(f.type) and f.name != "event_id"]
+    with pq.ParquetWriter(out_file, schema, compression="snappy", use_dictionary=text,
+                          write_statistics=False) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
+            rows += batch.num_rows
+    return rows
+
+
+def drop_repeats(con: duckdb.DuckDBPyConnection,
+                 files: list[tuple[Path, FileReport, np.ndarray]]) -> None:
+    """Keep the first delivery of each event_id in the run (files in path order, then row order):
+    later ones are counted on their file's report and removed from its Parquet file. Sorting the
+    ids' hashes finds the candidates; only those are compared by id."""
+    if not files:
+        return
+    hashes = np.sort(np.concatenate([h for *_, h in files]))
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    if not len(repeated):
+        return
+    paths = [str(path) for path, file_report, _ in files if file_report.rows_loaded]
+    con.register("_repeated_hashes", pa.table({"h": repeated}))
+    con.register("_file_order", pa.table({"source_file": [r.path for _, r, _ in files],
+                                          "n": list(range(len(files)))}))
+    repeats = con.execute(f"""
+        with ids as (select event_id, source_file, source_row from read_parquet({_list_sql(paths)})
+                     where hash(event_id) in (select h from _repeated_hashes)),
+        ranked as (
+            select source_file, source_row,
+                   row_number() over (partition by event_id order by n, source_row) > 1 as repeated,
+                   row_number() over (partition by event_id, source_file order by source_row) > 1 as in_file
+            from ids semi join (select event_id from ids group by event_id having count(*) > 1) using (event_id)
+            join _file_order using (source_file)
+        )
+        select source_file, count(*) filter (where in_file), count(*) filter (where not in_file), list(source_row)
+        from ranked where repeated group by source_file
+    """).fetchall()
+    by_file = {r.path: (path, r) for path, r, _ in files}
+    for source_file, in_file, across, rows in repeats:
+        path, file_report = by_file[source_file]
+        file_report.duplicates_in_file, file_report.duplicates_across_files = in_file, across
+        kept = path.with_suffix(".kept.parquet")
+        kept_rows = con.sql(f"select * from read_parquet({_sql_str(str(path))}) "
+                            "anti join (select unnest(?) as source_row) using (source_row)",
+                            params=[rows]).to_arrow_reader(ROW_GROUP_ROWS)
+        file_report.rows_loaded = write_events(kept_rows.schema, kept_rows, kept)
+        kept.replace(path)
 
 
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -164,24 +249,7 @@ class UsageFileReader:
     # -- per format -------------------------------------------------------------------------------
 
     def _jsonl_source(self, path: Path) -> tuple[dict[str, Column], str]:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rb") as fh:
-            data = fh.read()
-        # Split lines without creating a Python object per line: offsets into one buffer.
-        buf = np.frombuffer(data, np.uint8)
-        ends = np.flatnonzero(buf == 10)
-        if len(data) and data[-1:] != b"\n":
-            ends = np.append(ends, len(data))
-        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        offsets = np.append(starts, ends[-1] if len(ends) else 0).astype(np.int64)
-        lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends),
-                                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-        try:
-            text = lines.cast(pa.large_string())  # validates UTF-8 in one vectorised pass
-        except pa.ArrowInvalid:  # rare: decode line by line, invalid lines become null (quarantined)
-            text = pa.array([_decode_or_none(b) for b in lines.to_pylist()], pa.large_string())
-        self.con.register("_lines", pa.table({"_row": pa.array(np.arange(1, len(ends) + 1), pa.int64()),
-                                              "_line": text}))
+        self.con.register("_lines", _read_lines(path))
         self.con.execute("""
             create or replace temp table _keyed as
             select _row, _raw, _is_object, case when _is_object then json_keys(_raw) end as _keys
@@ -192,6 +260,7 @@ class UsageFileReader:
                 where _raw is null or trim(_raw) <> ''
             )
         """)
+        self.con.unregister("_lines")  # frees the file's bytes: DuckDB holds its own copy now
         keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
         paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
         self.con.execute(f"""
@@ -236,6 +305,8 @@ class UsageFileReader:
             return f"cast({src} as timestamptz)", None  # naive timestamps are read as UTC
         if target == "TIMESTAMPTZ" and (t in INTEGER_TYPES or t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")):
             return f"to_timestamp(cast({src} as double))", None
+        if target == "DOUBLE" and (t in INTEGER_TYPES or t == "FLOAT" or t.startswith("DECIMAL")):
+            return f"cast({src} as double)", None
         if target == "JSON":
             if t.startswith("MAP") or t.startswith("STRUCT"):
                 return f"cast(to_json({src}) as varchar)", None
@@ -250,9 +321,10 @@ class UsageFileReader:
         return typed, f"{text} is not null and ({typed}) is null"
 
     def read(self, path: Path, source_file: str, file_fingerprint: str,
-             out_file: Path) -> tuple[int, pa.Table, FileReport]:
-        """Valid events go to `out_file` (Parquet, written by DuckDB) minus ids already in the run's
-        `seen` table; returns their count, the quarantined rows and the file's report."""
+             out_file: Path) -> tuple[pa.Table, FileReport, np.ndarray]:
+        """Valid events go to `out_file` (see `write_events`); returns the quarantined rows, the file's
+        report and the hashes of the ids written. Repeated ids are removed afterwards, for the whole
+        run (`drop_repeats`)."""
         is_json = path.name.lower().endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
         columns, parsed = self._jsonl_source(path) if is_json else self._table_source(path)
         report = FileReport(path=source_file)
@@ -271,7 +343,8 @@ class UsageFileReader:
             raw_null = " and ".join(f"{c.expr} is null" for c in present)
             select.append(f"coalesce({typed}, {DEFAULTS[name]}) as {name}" if name in DEFAULTS else f"{typed} as {name}")
             if name in REQUIRED:
-                checks.append(f"case when {raw_null} or cast({typed} as varchar) = '' then 'missing {name}' end")
+                empty = f" or {typed} = ''" if target == "VARCHAR" else ""
+                checks.append(f"case when {raw_null}{empty} then 'missing {name}' end")
             what = {"BIGINT": "an integer", "BOOLEAN": "a boolean", "TIMESTAMPTZ": "a timestamp",
                     "JSON": "an object"}.get(target, "a number")
             for _, bad in typed_parts:
@@ -299,7 +372,7 @@ class UsageFileReader:
             has_content = " or ".join(f"{_ident(k)} is not null" for k in content_keys) or "false"
         not_object = f"case when not {parsed} then 'not a JSON object' end" if is_json else "null"
         self.con.execute(f"""
-            create or replace temp table _checked as
+            create or replace temp view _checked as
             select *, nullif(coalesce(_not_object, concat_ws('; ', {", ".join(invariants)}, _type_reason)), '')
                       as _reason
             from (
@@ -311,39 +384,41 @@ class UsageFileReader:
             )
         """)
         ts = datetime.now(timezone.utc)
-        read, passed, passed_once, with_content = self.con.execute("""
-            select count(*), count(*) filter (where _reason is null),
-                   count(distinct event_id) filter (where _reason is null), count(*) filter (where _has_content)
+        read, with_content = self.con.execute(
+            "select count(*), count(*) filter (where _has_content) from _checked").fetchall()[0]
+        # One pass over the typed rows (`_checked` is a view): valid rows stream to Parquet, rejected
+        # ones and the hashes of valid ids (for the run's duplicate check) are set aside.
+        stream = self.con.sql(f"""
+            select {", ".join(FIELDS)}, extra_fields,
+                   {_sql_str(source_file)} as source_file, _row as source_row,
+                   {_sql_str(file_fingerprint)} as file_fingerprint, _reason, hash(event_id) as _id_hash
             from _checked
-        """).fetchall()[0]
-        # Keep the first row of an event_id repeated inside the file (the window only when needed).
-        dedup = "qualify row_number() over (partition by event_id order by _row) = 1" if passed_once < passed else ""
-        # An id already handed to dlt earlier in this run (another file) is not written again.
-        self.con.execute(f"""
-            copy (
-                select * from (
-                    select {", ".join(FIELDS)}, extra_fields,
-                           {_sql_str(source_file)} as source_file, _row as source_row,
-                           {_sql_str(file_fingerprint)} as file_fingerprint
-                    from _checked where _reason is null
-                    {dedup}
-                ) anti join seen using (event_id)
-            ) to {_sql_str(str(out_file))} (format parquet, compression snappy)
-        """)
-        loaded = pq.read_metadata(out_file).num_rows
-        self.con.execute("insert into seen select event_id from _checked where _reason is null")
-        report.duplicates_across_files = passed_once - loaded
+        """).to_arrow_reader(ROW_GROUP_ROWS)
+        rejected, id_hashes = [], []
+
+        def valid_rows() -> Iterator[pa.RecordBatch]:
+            for batch in stream:
+                reason = batch.column("_reason")
+                if reason.null_count < batch.num_rows:
+                    rejected.append(batch.filter(pc.is_valid(reason)).select(["source_row", "_reason"]))
+                    batch = batch.filter(pc.is_null(reason))
+                # a copy: a column imported from DuckDB keeps its whole batch alive
+                id_hashes.append(batch.column("_id_hash").to_numpy().copy())
+                yield batch.drop_columns(["_reason", "_id_hash"])
+
+        schema = pa.schema([f for f in stream.schema if not f.name.startswith("_")])
+        loaded = write_events(schema, valid_rows(), out_file)
+        self.con.register("_bad", pa.Table.from_batches(
+            rejected, pa.schema([("source_row", pa.int64()), ("_reason", pa.string())])))
         quarantine = self.con.sql(f"""
-            select {_sql_str(source_file)} as source_file, _checked._row as source_row,
+            select {_sql_str(source_file)} as source_file, _bad.source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint,
                    left({self._raw_text(is_json, columns)}, {RAW_TEXT_LIMIT}) as raw_text,
                    _reason as reason, cast(? as timestamptz) as quarantined_at
-            from _checked join src on src._row = _checked._row
-            where _reason is not null
+            from _bad join src on src._row = _bad.source_row
         """, params=[ts]).to_arrow_table()
         reasons = self.con.execute("""
-            select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _checked
-                                     where _reason is not null) group by r
+            select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _bad) group by r
         """).fetchall()
         if not is_json:
             # Lines DuckDB's CSV reader could not parse at all (wrong column count, bad quoting).
@@ -355,10 +430,9 @@ class UsageFileReader:
         report.rows_read = read
         report.rows_loaded = loaded
         report.rows_quarantined = quarantine.num_rows
-        report.duplicates_in_file = passed - passed_once
         report.content_fields_dropped = with_content
         report.reasons = dict(reasons)
-        return loaded, _nullable(quarantine), report
+        return _nullable(quarantine), report, np.concatenate([np.empty(0, np.uint64), *id_hashes])
 
     @staticmethod
     def _raw_text(is_json: bool, columns: dict[str, Column]) -> str:
@@ -408,44 +482,61 @@ def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | No
 @dlt.resource(name="usage_events", table_name="usage_events", primary_key="event_id",
               write_disposition=EVENTS_WRITE_DISPOSITION, max_table_nesting=0)
 def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
-    """Valid events as Parquet files written by DuckDB (imported by dlt as they are); quarantined rows
-    and the per-file log as table variants of this resource."""
+    """Valid events as Parquet files (imported by dlt as they are); quarantined rows and the per-file
+    log as table variants of this resource."""
     root = Path(usage_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"usage directory not found: {root}")
     state = dlt.current.resource_state().setdefault("files", {})
-    db = duckdb.connect()  # holds `seen`: the event ids handed to dlt in this run
+    todo = []
+    for path in discover_files(root):
+        report.files_seen += 1
+        rel = path.relative_to(root).as_posix()
+        stat = path.stat()
+        known = state.get(rel)
+        if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+            report.files_skipped += 1
+        else:
+            todo.append((path, rel, stat, len(todo)))
+    if not todo:
+        return
+    db = duckdb.connect()
     # Bounded memory: past this DuckDB spills to its temp directory instead of growing.
     db.execute(f"set memory_limit = '{os.environ.get('AI_MARGIN_LOADER_MEMORY_LIMIT', '1GB')}'")
-    db.execute("create table seen (event_id varchar)")
     scratch = Path(tempfile.mkdtemp(prefix="ai-margin-usage-"))
+
+    def out_file(n: int) -> Path:
+        return scratch / f"events-{n:06d}.parquet"
+
+    def read(path: Path, rel: str, n: int) -> tuple:
+        digest = fingerprint(path)
+        known = state.get(rel)
+        if known and known["fingerprint"] == digest:
+            return digest, None, None, None  # touched, not changed
+        con = db.cursor()  # own temp objects per file
+        try:
+            return digest, *UsageFileReader(con).read(path, rel, digest, out_file(n))
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
+        finally:
+            con.close()
+
     try:
-        for n, path in enumerate(discover_files(root)):
-            report.files_seen += 1
-            rel = path.relative_to(root).as_posix()
-            stat = path.stat()
-            known = state.get(rel)
-            if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+        # A file's scan runs on one core (one row group at a time), so files are read side by side.
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            futures = [pool.submit(read, path, rel, n) for path, rel, _, n in todo]
+            results = [future.result() for future in futures]
+        drop_repeats(db, [(out_file(n), file_report, id_hashes)
+                          for n, (_, _, file_report, id_hashes) in enumerate(results) if file_report])
+        for (path, rel, stat, n), (digest, quarantine, file_report, _) in zip(todo, results):
+            if file_report is None:
+                state[rel]["mtime_ns"] = stat.st_mtime_ns
                 report.files_skipped += 1
                 continue
-            digest = fingerprint(path)
-            if known and known["fingerprint"] == digest:
-                known["mtime_ns"] = stat.st_mtime_ns  # touched, not changed
-                report.files_skipped += 1
-                continue
-            out_file = scratch / f"events-{n:06d}.parquet"
-            con = db.cursor()  # own temp objects per file, shared `seen`
-            try:
-                loaded, quarantine, file_report = UsageFileReader(con).read(path, rel, digest, out_file)
-                # DuckDB's Arrow types (JSON as plain text), which dlt accepts, describe the file to dlt
-                schema = con.sql(f"select * from read_parquet({_sql_str(str(out_file))}) limit 0").to_arrow_table()
-            except (duckdb.Error, OSError, pa.ArrowException) as exc:
-                raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
-            finally:
-                con.close()
             report.files.append(file_report)
-            if loaded:  # the empty Arrow table tells dlt the file's schema
-                yield dlt.mark.with_file_import(str(out_file), "parquet", loaded, hints=schema)
+            if file_report.rows_loaded:  # the empty Arrow table tells dlt the file's schema
+                yield dlt.mark.with_file_import(str(out_file(n)), "parquet", file_report.rows_loaded,
+                                                hints=pq.read_schema(out_file(n)).empty_table())
             if quarantine.num_rows:
                 yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS),
                                           create_table_variant=True)
