@@ -124,6 +124,9 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
         if only and name not in only:
             continue
         pipeline = _pipeline(name, warehouse)  # active before the source: sources read their state
+        # Restore state from the warehouse first: a fresh working folder (another machine, CI, a copied
+        # warehouse) would otherwise see no files loaded and no ids seen, and load everything again.
+        pipeline.sync_destination()
         source = make_source()
         if isinstance(source, str):
             say(f"  {name:<15} skipped: {source}")

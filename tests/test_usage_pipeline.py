@@ -187,3 +187,18 @@ def test_redelivered_ids_across_runs_count_once(loaded):
     load_all(root, warehouse, only=["usage_events"], say=lambda m: None)
     assert q(warehouse, "select count(*) from raw_usage.usage_events where event_id = 'e1'")[0][0] == 1
     assert q(warehouse, "select count(*) from raw_usage.usage_events")[0][0] == EXPECTED_EVENTS + 1
+
+
+def test_a_fresh_working_folder_resumes_from_the_warehouse(loaded):
+    # another machine, CI, or a copied warehouse: dlt's local folder is gone, its state is in the warehouse
+    import shutil
+
+    from ai_margin.paths import dlt_dir
+
+    root, warehouse, _ = loaded
+    shutil.rmtree(dlt_dir(warehouse))
+    (root / "usage" / "late.jsonl").write_text(json.dumps(event(1, input_tokens=1000)) + "\n")
+    report = load_all(root, warehouse, only=["usage_events"], say=lambda m: None).usage_report
+    assert report.files_skipped == 4 and [f.path for f in report.files] == ["late.jsonl"]
+    assert q(warehouse, "select count(*) from raw_usage.usage_events where event_id = 'e1'")[0][0] == 1
+    assert q(warehouse, "select count(*) from raw_usage.usage_events")[0][0] == EXPECTED_EVENTS
