@@ -28,52 +28,65 @@ started as (
 
 ),
 
-drivers as (
+-- the alert's entity as a key of int_usage_cost_drivers_daily ("chat / prompt v2" -> chat, "openai/x (batch)" -> openai/x)
+started_keys as (
 
-    select * from {{ ref('int_usage_cost_drivers_daily') }}
+    select
+        *,
+        case entity_type
+            when 'feature' then split_part(entity_id, ' / prompt ', 1)
+            when 'model' then split_part(entity_id, ' (', 1)
+            else entity_id
+        end as entity_key
+    from started
 
 ),
 
--- cost per candidate driver around each alert: the alert day and the 7 days before it
-driver_costs as (
+-- usage rows of each alert's entity on the alert day and the 7 days before it (equality joins: fast)
+alert_usage as (
 
-    {% set token_types = ['uncached_input', 'cache_read', 'cache_write', 'output', 'reasoning', 'request_and_unit'] %}
-    {% for dimension, column in [('model', 'model'), ('customer', 'customer_id'), ('feature', 'feature'),
-                                 ('token_type', none)] %}
-    select
-        started.alert_date, started.alert_type, started.entity_type, started.entity_id,
-        '{{ dimension }}' as driver_type,
-        {% if column %}
-        drivers.{{ column }} as driver,
-        sum(drivers.estimated_cost_usd) filter (where drivers.usage_date = started.alert_date) as cost_today_usd,
-        sum(drivers.estimated_cost_usd) filter (where drivers.usage_date < started.alert_date) / 7 as cost_baseline_usd
-        {% else %}
-        token_type as driver,
-        sum(token_cost) filter (where drivers.usage_date = started.alert_date) as cost_today_usd,
-        sum(token_cost) filter (where drivers.usage_date < started.alert_date) / 7 as cost_baseline_usd
-        {% endif %}
-    from started
-    inner join (
-        {% if column %}
-        select * from drivers
-        {% else %}
-        unpivot (select usage_date, customer_id, feature, provider, model,
-                 {% for t in token_types %}{{ t }}_cost_usd as {{ t }}{{ "," if not loop.last }}{% endfor %}
-                 from drivers)
-        on {{ token_types | join(', ') }} into name token_type value token_cost
-        {% endif %}
-    ) as drivers
-        on drivers.usage_date between started.alert_date - 7 and started.alert_date
-        and case started.entity_type
-            when 'feature' then drivers.feature = split_part(started.entity_id, ' / prompt ', 1)
-            when 'customer' then drivers.customer_id = started.entity_id
-            when 'provider' then drivers.provider = started.entity_id
-            when 'model' then drivers.provider || '/' || drivers.model = split_part(started.entity_id, ' (', 1)
-        end
-    where '{{ dimension }}' <> started.entity_type
-    group by all
+    {% for entity_type, key in [('feature', 'drivers.feature'), ('customer', 'drivers.customer_id'),
+                                ('provider', 'drivers.provider'), ('model', "drivers.provider || '/' || drivers.model")] %}
+    select started.alert_date, started.alert_type, started.entity_type, started.entity_id, drivers.*
+    from started_keys as started
+    inner join {{ ref('int_usage_cost_drivers_daily') }} as drivers
+        on {{ key }} = started.entity_key
+        and drivers.usage_date between started.alert_date - 7 and started.alert_date
+    where started.entity_type = '{{ entity_type }}'
     {{ "union all" if not loop.last }}
     {% endfor %}
+
+),
+
+-- cost per candidate driver: on the alert day, and its daily average over the 7 days before
+{% set token_types = ['uncached_input', 'cache_read', 'cache_write', 'output', 'reasoning', 'request_and_unit'] %}
+driver_costs as (
+
+    {% for dimension, column in [('model', 'model'), ('customer', 'customer_id'), ('feature', 'feature')] %}
+    select
+        alert_date, alert_type, entity_type, entity_id,
+        '{{ dimension }}' as driver_type,
+        {{ column }} as driver,
+        sum(estimated_cost_usd) filter (where usage_date = alert_date) as cost_today_usd,
+        sum(estimated_cost_usd) filter (where usage_date < alert_date) / 7 as cost_baseline_usd
+    from alert_usage
+    where entity_type <> '{{ dimension }}'
+    group by all
+    union all
+    {% endfor %}
+    select
+        alert_date, alert_type, entity_type, entity_id,
+        'token_type' as driver_type,
+        token_type as driver,
+        sum(token_cost) filter (where usage_date = alert_date) as cost_today_usd,
+        sum(token_cost) filter (where usage_date < alert_date) / 7 as cost_baseline_usd
+    from (
+        unpivot (select alert_date, alert_type, entity_type, entity_id, usage_date,
+                 {% for t in token_types %}{{ t }}_cost_usd as {{ t }}{{ "," if not loop.last }}{% endfor %}
+                 from alert_usage)
+        on {{ token_types | join(', ') }} into name token_type value token_cost
+    )
+    group by all
 
 ),
 
