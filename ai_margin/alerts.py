@@ -27,7 +27,7 @@ class AlertError(Exception):
 
 def _jsonable(value):
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")  # plain digits, never exponent notation
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -11,7 +11,7 @@
 
 {#- Zone of a margin % against a floor: red below it, yellow within var('margin_yellow_band_pts')
     points above it, green above that. Revenue of zero with a cost is red (margin % is null there). -#}
-{% macro margin_zone(margin_pct, floor_pct, revenue, cost) -%}
+{% macro margin_zone(margin_pct, floor_pct, cost) -%}
     case
         when {{ margin_pct }} is null then case when {{ cost }} > 0 then 'red' end
         when {{ margin_pct }} < {{ floor_pct }} then 'red'

@@ -4,6 +4,8 @@
 -- computed in double precision: they rank and flag, they are never summed into money.
 {% set baseline_window_days = var('alert_baseline_days', 28) %}
 {% set min_baseline_days = var('alert_min_baseline_days', 14) %}
+{% set rise_factor = 1 + var('alert_cost_per_request_rise_pct', 15) / 100 %}
+{% set anomaly_ratio = var('alert_anomaly_min_ratio', 2) %}
 with feature_days as (
 
     select
@@ -55,12 +57,12 @@ cost_per_request_rises as (
         margin_date as alert_date, 'feature_cost_per_request_up' as alert_type, 'warning' as severity,
         'feature' as entity_type, feature as entity_id, 'usage cost per request, USD' as metric,
         cost_per_request_usd as metric_value,
-        cost_per_request_prev_7d_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100) as threshold,
+        cost_per_request_prev_7d_usd * {{ rise_factor }} as threshold,
         cost_per_request_prev_7d_usd as baseline_value,
         requests >= {{ var('alert_min_requests', 50) }} and (
-            cost_per_request_usd > cost_per_request_prev_7d_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100)
+            cost_per_request_usd > cost_per_request_prev_7d_usd * {{ rise_factor }}
             or (cost_per_request_usd > cpr_1 and cpr_1 > cpr_2 and cpr_2 > cpr_3
-                and cost_per_request_usd > cpr_3 * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100))
+                and cost_per_request_usd > cpr_3 * {{ rise_factor }})
         ) as is_on
     from feature_cost_per_request
     where day_number >= 8 and requests_prev_7d > 0
@@ -123,11 +125,11 @@ customer_alerts as (
 -- daily effective cost per feature, customer and provider against its own trailing baseline
 cost_series as (
 
-    select 'feature' as entity_type, feature as entity_id, margin_date as cost_date, sum(total_cost_usd) as cost_usd
-    from {{ ref('fct_margin_waterfall') }} where feature <> 'unallocated' group by all
+    select 'feature' as entity_type, feature as entity_id, margin_date as cost_date, total_cost_usd as cost_usd
+    from {{ ref('int_feature_margin_rolling') }}
     union all
-    select 'customer', customer_id, margin_date, sum(total_cost_usd)
-    from {{ ref('fct_margin_waterfall') }} group by all
+    select 'customer', customer_id, margin_date, total_cost_usd
+    from customer_days
     union all
     select 'provider', provider, usage_date, sum(effective_cost_usd)
     from {{ ref('int_inference_cost_reconciled') }} where is_production group by all
@@ -157,6 +159,17 @@ cost_scores as (
 
 ),
 
+cost_z_scores as (
+
+    select
+        *,
+        -- robust z-score; the scale is floored at 5% of the median so a flat history does not divide by ~0
+        (cast(cost_usd as double) - baseline_median) / greatest(baseline_scale, 0.05 * baseline_median) as robust_z
+    from cost_scores
+    where baseline_days >= {{ min_baseline_days }} and baseline_median > 0
+
+),
+
 cost_anomalies as (
 
     select
@@ -165,20 +178,16 @@ cost_anomalies as (
         'warning' as severity,
         entity_type,
         entity_id,
-        'daily cost, USD (robust z-score ' || round((cast(cost_usd as double) - baseline_median)
-            / greatest(baseline_scale, 0.05 * baseline_median), 1) || ')' as metric,
+        'daily cost, USD (robust z-score ' || round(robust_z, 1) || ')' as metric,
         cost_usd as metric_value,
-        case when cost_usd >= baseline_median then baseline_median * {{ var('alert_anomaly_min_ratio', 2) }}
-             else baseline_median / {{ var('alert_anomaly_min_ratio', 2) }} end as threshold,
+        case when cost_usd >= baseline_median then baseline_median * {{ anomaly_ratio }}
+             else baseline_median / {{ anomaly_ratio }} end as threshold,
         baseline_median as baseline_value,
-        baseline_median > 0
-            and greatest(cost_usd, baseline_median) >= {{ var('alert_anomaly_min_daily_cost_usd', 5) }}
-            and abs(cast(cost_usd as double) - baseline_median)
-                >= {{ var('alert_anomaly_z', 5) }} * greatest(baseline_scale, 0.05 * baseline_median)
-            and (cost_usd >= baseline_median * {{ var('alert_anomaly_min_ratio', 2) }}
-                 or cost_usd <= baseline_median / {{ var('alert_anomaly_min_ratio', 2) }}) as is_on
-    from cost_scores
-    where baseline_days >= {{ min_baseline_days }}
+        greatest(cost_usd, baseline_median) >= {{ var('alert_anomaly_min_daily_cost_usd', 5) }}
+            and abs(robust_z) >= {{ var('alert_anomaly_z', 5) }}
+            and (cost_usd >= baseline_median * {{ anomaly_ratio }} or cost_usd <= baseline_median / {{ anomaly_ratio }})
+            as is_on
+    from cost_z_scores
 
 ),
 
@@ -218,21 +227,30 @@ judged_activity as (
 
 ),
 
+-- the metric shown: the busiest workflow, unless only the day's calls looped
+agent_loop_metrics as (
+
+    select
+        *,
+        workflow_loops or not day_loops as shows_workflow,
+        case when workflow_loops or not day_loops then max_calls_per_workflow else requests end as metric_value,
+        case when workflow_loops or not day_loops then baseline_calls_per_workflow else baseline_requests end
+            as baseline_value
+    from judged_activity
+
+),
+
 agent_loops as (
 
     select
         usage_date as alert_date, 'agent_loop' as alert_type, 'critical' as severity, 'customer' as entity_type,
         customer_id as entity_id,
-        case when workflow_loops or not day_loops then 'calls in the busiest workflow' else 'calls per day' end
-            as metric,
-        case when workflow_loops or not day_loops then max_calls_per_workflow else requests end as metric_value,
-        {{ var('alert_agent_loop_ratio', 5) }}
-            * case when workflow_loops or not day_loops then baseline_calls_per_workflow else baseline_requests end
-            as threshold,
-        case when workflow_loops or not day_loops then baseline_calls_per_workflow else baseline_requests end
-            as baseline_value,
+        case when shows_workflow then 'calls in the busiest workflow' else 'calls per day' end as metric,
+        metric_value,
+        {{ var('alert_agent_loop_ratio', 5) }} * baseline_value as threshold,
+        baseline_value,
         workflow_loops or day_loops as is_on
-    from judged_activity
+    from agent_loop_metrics
 
 ),
 
@@ -319,11 +337,10 @@ prompt_version_rises as (
         'feature' as entity_type, feature || ' / prompt ' || prompt_version as entity_id,
         'estimated cost per request, USD' as metric,
         cost_per_request_usd as metric_value,
-        baseline_cost_per_request_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100) as threshold,
+        baseline_cost_per_request_usd * {{ rise_factor }} as threshold,
         baseline_cost_per_request_usd as baseline_value,
         requests >= {{ var('alert_min_requests', 50) }}
-            and cost_per_request_usd
-                > baseline_cost_per_request_usd * (1 + {{ var('alert_cost_per_request_rise_pct', 15) }} / 100) as is_on
+            and cost_per_request_usd > baseline_cost_per_request_usd * {{ rise_factor }} as is_on
     from prompt_version_costs
 
 ),

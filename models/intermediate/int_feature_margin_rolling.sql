@@ -68,7 +68,7 @@ rolling as (
 
 ),
 
-final as (
+judged as (
 
     select
         margin_date,
@@ -89,13 +89,22 @@ final as (
         case when day_number >= {{ days }} then total_cost_{{ days }}d_usd end as total_cost_{{ days }}d_usd,
         case when day_number >= {{ days }} then
             {{ margin_pct('revenue_' ~ days ~ 'd_usd - total_cost_' ~ days ~ 'd_usd', 'revenue_' ~ days ~ 'd_usd') }}
-        end as margin_pct_{{ days }}d,
-        case when day_number >= {{ days }} then
-            {{ margin_zone(margin_pct('revenue_' ~ days ~ 'd_usd - total_cost_' ~ days ~ 'd_usd', 'revenue_' ~ days ~ 'd_usd'),
-                           'margin_floor_pct', 'revenue_' ~ days ~ 'd_usd', 'total_cost_' ~ days ~ 'd_usd') }}
-        end as zone_{{ days }}d{{ "," if not loop.last }}
+        end as margin_pct_{{ days }}d{{ "," if not loop.last }}
         {% endfor %}
     from rolling
+
+),
+
+final as (
+
+    select
+        *,
+        {% for days in [3, 7] %}
+        -- null until the window is full: its margin and cost are null then
+        {{ margin_zone('margin_pct_' ~ days ~ 'd', 'margin_floor_pct', 'total_cost_' ~ days ~ 'd_usd') }}
+            as zone_{{ days }}d{{ "," if not loop.last }}
+        {% endfor %}
+    from judged
 
 )
 
