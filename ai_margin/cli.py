@@ -77,14 +77,13 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ai_margin.build import run_dbt
+    from ai_margin.build import build_args, run_dbt, save_build_state
 
     warehouse = _existing_warehouse(args, first="load")
-    say(f"Building models in {warehouse} (dbt build)")
+    dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all)
+    say(f"Building models in {warehouse} (dbt build"
+        + (", routine: views, seeds and unit tests unchanged since the last build skipped)" if routine else ")"))
     started = time.perf_counter()
-    dbt_args = ["build", *(["--select", args.select] if args.select else []),
-                *(["--vars", args.vars] if args.vars else []),
-                *(["--full-refresh"] if args.full_refresh else [])]
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
     seconds = time.perf_counter() - started
     floor_breaches = _failed_nodes(result, tag="margin_floor")
@@ -92,6 +91,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         failed = _dbt_failures(result)
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
+    if not args.select:
+        save_build_state(warehouse, args.vars)
     say(f"Build finished in {seconds:.1f}s")
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
@@ -306,11 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="dbt build: seeds, models and data tests",
                        description="Run `dbt build` on the warehouse: seeds, staging, intermediate and mart models, "
-                                   "and every data test. Exits non-zero if a model or an error-severity test fails.")
+                                   "and every data test. Incremental models rebuild only the days whose inputs "
+                                   "changed. A routine build (same project as the last successful one) does not "
+                                   "re-create unchanged views and seeds and leaves unit tests to `ai-margin check`. "
+                                   "Exits non-zero if a model or an error-severity test fails.")
     _add_common(b, data_dir=False)
     b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_waterfall")
     b.add_argument("--vars", metavar="YAML", help="dbt vars, e.g. '{revenue_allocation_method: value_weights}'")
     b.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    b.add_argument("--all", action="store_true",
+                   help="also re-create views and seeds and run unit tests when the project is unchanged since the "
+                        "last build (a routine build skips them)")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     b.set_defaults(func=cmd_build)
 
@@ -321,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--select", metavar="SELECTOR", help="dbt node selection for the build step")
     r.add_argument("--vars", metavar="YAML", help="dbt vars for the build step (see dbt_project.yml)")
     r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    r.add_argument("--all", action="store_true", help="run every dbt node (see `ai-margin build --help`)")
     r.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     r.set_defaults(func=cmd_run)
 

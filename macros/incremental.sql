@@ -6,9 +6,11 @@
     {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__prices_applied'})) -}}
 {%- endmacro -%}
 
-{#- Post-hook: remember the resolved prices this run priced events with. -#}
+{#- Post-hook: remember the resolved prices this run priced events with, and the fingerprints of the
+    days it priced. -#}
 {%- macro save_prices_applied(prices) -%}
     create or replace table {{ prices_applied_relation() }} as select * from {{ prices }};
+    {{ save_day_fingerprints('usage_date') }};
     drop table if exists {{ _day_partition_relation('days_to_build') }}
 {%- endmacro -%}
 
@@ -55,6 +57,8 @@
     select usage_date from {{ events }}
     {%- endif %};
     delete from {{ this }} where usage_date in (select day from {{ days }});
+    {%- else %}
+    {{ _every_day_to_build() }}
     {%- endif %}
 {%- endmacro -%}
 
@@ -78,17 +82,58 @@
     {{- return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ suffix})) -}}
 {%- endmacro -%}
 
+{#- Per day (or period: `day` may be an expression of the input's day column) fingerprint of each input.
+    An input that is itself day-partitioned keeps the fingerprints of its days (<input>__day_fingerprints,
+    see save_day_fingerprints), so a large upstream table is not hashed again by every model after it;
+    that fingerprint covers whole rows, whatever `columns` says. -#}
 {%- macro input_day_fingerprints(inputs) -%}
     {%- for input in inputs %}
+    {%- set kept = _kept_fingerprints(input.relation) %}
     select
         '{{ input.name }}' as input_name,
         {{ input.day if input.day else 'cast(null as date)' }} as day,
+        {%- if kept is not none %}
+        sum(row_count) as row_count,
+        sum(fingerprint) as fingerprint
+    from {{ kept }}
+        {%- else %}
         count(*) as row_count,
         sum(hash({{ input.columns | join(', ') if input.columns else 't' }})) as fingerprint
     from {{ input.relation }} as t
+        {%- endif %}
     group by all
     {{ "union all" if not loop.last }}
     {%- endfor %}
+{%- endmacro -%}
+
+{%- macro _day_fingerprints_relation(relation) -%}
+    {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__day_fingerprints'})) -}}
+{%- endmacro -%}
+
+{#- The per-day fingerprint table of a relation (a ref, not a subquery), if it keeps one. -#}
+{%- macro _kept_fingerprints(relation) -%}
+    {%- if relation is string -%}{{- return(none) -}}{%- endif -%}
+    {%- set kept = _day_fingerprints_relation(relation) -%}
+    {%- set found = adapter.get_relation(database=kept.database, schema=kept.schema, identifier=kept.identifier) -%}
+    {{- return(kept if found is not none else none) -}}
+{%- endmacro -%}
+
+{#- A full (not incremental) build: a null day in <this>__days_to_build stands for every day. -#}
+{%- macro _every_day_to_build() -%}
+    create or replace table {{ _day_partition_relation('days_to_build') }} as select cast(null as date) as day
+{%- endmacro -%}
+
+{#- Post-hook part: the row count and sum of row hashes of each day this run built, in
+    <this>__day_fingerprints, for the day-partitioned models downstream to compare. -#}
+{%- macro save_day_fingerprints(day_column) -%}
+    {%- set fingerprints = _day_fingerprints_relation(this) -%}
+    {%- set days = _day_partition_relation('days_to_build') -%}
+    {%- set built = day_column ~ " in (select day from " ~ days ~ ") or exists (select 1 from " ~ days ~ " where day is null)" -%}
+    create table if not exists {{ fingerprints }} as
+    select {{ day_column }}, count(*) as row_count, sum(hash(t)) as fingerprint from {{ this }} as t where false group by all;
+    delete from {{ fingerprints }} where {{ built }};
+    insert into {{ fingerprints }}
+    select {{ day_column }}, count(*), sum(hash(t)) from {{ this }} as t where {{ built }} group by all
 {%- endmacro -%}
 
 {%- macro day_partitions_pre_hook(inputs, day_column) -%}
@@ -123,10 +168,13 @@
     select day from {{ now }} where day is not null;
     {%- endif %}
     delete from {{ this }} where {{ day_column }} in (select day from {{ days }});
+    {%- else %}
+    {{ _every_day_to_build() }};
     {%- endif %}
 {%- endmacro -%}
 
-{%- macro day_partitions_post_hook() -%}
+{%- macro day_partitions_post_hook(day_column) -%}
+    {{ save_day_fingerprints(day_column) }};
     drop table if exists {{ _day_partition_relation('inputs_applied') }};
     alter table {{ _day_partition_relation('inputs_now') }} rename to {{ this.identifier ~ '__inputs_applied' }};
     drop table if exists {{ _day_partition_relation('days_to_build') }}

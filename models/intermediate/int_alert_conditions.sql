@@ -136,26 +136,17 @@ cost_series as (
 
 ),
 
-cost_baselines as (
-
-    select
-        *,
-        list(cast(cost_usd as double)) over baseline_window as baseline_costs
-    from cost_series
-    window baseline_window as (partition by entity_type, entity_id order by cost_date
-                        range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
-
-),
-
 cost_scores as (
 
     select
         *,
-        len(baseline_costs) as baseline_days,
-        list_median(baseline_costs) as baseline_median,
-        list_median(list_transform(baseline_costs, lambda v: abs(v - list_median(baseline_costs)))) * 1.4826
-            as baseline_scale
-    from cost_baselines
+        count(*) over baseline_window as baseline_days,
+        median(cast(cost_usd as double)) over baseline_window as baseline_median,
+        -- median absolute deviation, scaled to estimate a standard deviation
+        mad(cast(cost_usd as double)) over baseline_window * 1.4826 as baseline_scale
+    from cost_series
+    window baseline_window as (partition by entity_type, entity_id order by cost_date
+                        range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
 
 ),
 

@@ -12,7 +12,7 @@
          'columns': ['provider', 'customer_id', 'feature', 'is_production', 'operation', 'model', 'is_priced',
                      'input_tokens', 'output_tokens', 'estimated_cost_usd']},
     ], 'usage_date') }}",
-    post_hook="{{ day_partitions_post_hook() }}"
+    post_hook="{{ day_partitions_post_hook('usage_date') }}"
 ) }}
 
 select

@@ -24,7 +24,7 @@
         {'name': 'models_matched', 'relation': ref('int_usage_models_matched')},
         {'name': 'usage_providers', 'relation': '(select distinct provider from ' ~ ref('int_inference_cost_daily') ~ ')'},
     ], 'usage_date') }}",
-    post_hook="{{ day_partitions_post_hook() }}"
+    post_hook="{{ day_partitions_post_hook('usage_date') }}"
 ) }}
 
 with matched as (

@@ -20,7 +20,7 @@
         {'name': 'fx', 'relation': ref('fx_rates')},
         {'name': 'layers', 'relation': ref('cost_pool_layers')},
     ], 'cost_date') }}",
-    post_hook="{{ day_partitions_post_hook() }}"
+    post_hook="{{ day_partitions_post_hook('cost_date') }}"
 ) }}
 
 with pools as (

@@ -11,20 +11,37 @@
 -- Revenue on days without usage stays on the customer under feature `unallocated`.
 -- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
 -- revenue recognised outside them stays in int_revenue_recognized_daily.
-with inference as (
+-- Incremental by day: only the days whose usage, revenue, overhead or place in the reporting window
+-- changed are rebuilt; every day when the value weights or the allocation settings changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ day_partitions_pre_hook([
+        {'name': 'usage', 'relation': ref('int_inference_cost_reconciled'), 'day': 'usage_date'},
+        {'name': 'revenue', 'relation': ref('int_revenue_recognized_daily'), 'day': 'revenue_date'},
+        {'name': 'overhead', 'relation': ref('int_overhead_allocated_daily'), 'day': 'cost_date'},
+        {'name': 'reporting_window', 'relation': '(' ~ margin_reporting_days(ref('int_inference_cost_reconciled')) ~ ')',
+         'day': 'margin_date'},
+        {'name': 'value_weights', 'relation': ref('feature_value_weights')},
+        {'name': 'settings', 'relation': '(' ~ revenue_allocation_settings() ~ ')'},
+    ], 'margin_date') }}",
+    post_hook="{{ day_partitions_post_hook('margin_date') }}"
+) }}
 
-    select * from {{ ref('int_inference_cost_reconciled') }} where is_production
+with reporting_window as (
+
+    {{ margin_reporting_window(ref('int_inference_cost_reconciled')) }}
 
 ),
 
-reporting_window as (
+inference as (
 
-    select
-        coalesce(cast({{ "'" ~ var('margin_from_date') ~ "'" if var('margin_from_date', none) else 'null' }} as date),
-                 min(usage_date) filter (where requests > 0)) as from_date,
-        coalesce(cast({{ "'" ~ var('margin_to_date') ~ "'" if var('margin_to_date', none) else 'null' }} as date),
-                 max(usage_date) filter (where requests > 0)) as to_date
-    from inference
+    select inference.*
+    from {{ ref('int_inference_cost_reconciled') }} as inference, reporting_window
+    where inference.is_production
+        and inference.usage_date between reporting_window.from_date and reporting_window.to_date
+        and {{ in_days_to_build('inference.usage_date') }}
 
 ),
 
@@ -33,6 +50,7 @@ revenue_in_window as (
     select recognized.*
     from {{ ref('int_revenue_recognized_daily') }} as recognized, reporting_window
     where recognized.revenue_date between reporting_window.from_date and reporting_window.to_date
+        and {{ in_days_to_build('recognized.revenue_date') }}
 
 ),
 
@@ -75,8 +93,7 @@ usage_daily as (
         sum(inference.effective_cost_usd) filter (where inference.cost_layer = 'inference') as inference_cost_usd,
         sum(inference.effective_cost_usd) filter (where inference.cost_layer = 'orchestration')
             as orchestration_usage_cost_usd
-    from inference, reporting_window
-    where inference.usage_date between reporting_window.from_date and reporting_window.to_date
+    from inference
     group by all
 
 ),
@@ -94,6 +111,7 @@ overhead as (
         sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'other') as other_overhead_cost_usd
     from {{ ref('int_overhead_allocated_daily') }} as overhead, reporting_window
     where overhead.cost_date between reporting_window.from_date and reporting_window.to_date
+        and {{ in_days_to_build('overhead.cost_date') }}
     group by all
 
 ),
