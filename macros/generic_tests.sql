@@ -21,6 +21,26 @@
     having count(*) > 1
 {% endtest %}
 
+{#- Unique values in a day-partitioned incremental model, checked for the rows of the days its last build
+    rebuilt (<model>__days_built; every day after a full build or when that record is missing) against
+    the whole table: rows of the other days have not changed since the build that checked them. -#}
+{% test unique_in_days_built(model, column_name, day_column) %}
+    {%- set days = model.incorporate(path={'identifier': model.identifier ~ '__days_built'}) %}
+    {%- set has_days = adapter.get_relation(database=days.database, schema=days.schema,
+                                            identifier=days.identifier) is not none %}
+    select {{ column_name }}, count(*) as n
+    from {{ model }}
+    {%- if has_days %}
+    where {{ column_name }} in (
+        select {{ column_name }} from {{ model }}
+        where {{ day_column }} in (select day from {{ days }})
+            or exists (select 1 from {{ days }} where day is null)
+    )
+    {%- endif %}
+    group by {{ column_name }}
+    having count(*) > 1
+{% endtest %}
+
 {#- Warns (or fails, by severity) on provider-days whose billed-minus-estimated residual passes
     var('max_reconciliation_residual_pct') of the estimate. -#}
 {% test reconciliation_residual_within_tolerance(model, max_pct=none) %}

@@ -11,7 +11,7 @@
 {%- macro save_prices_applied(prices) -%}
     create or replace table {{ prices_applied_relation() }} as select * from {{ prices }};
     {{ save_day_fingerprints('usage_date') }};
-    drop table if exists {{ _day_partition_relation('days_to_build') }}
+    {{ _keep_days_built() }}
 {%- endmacro -%}
 
 {#- Pre-hook of the event-grain model (int_usage_events_priced): in an incremental run, the usage days
@@ -72,7 +72,7 @@
 
         materialized='incremental', incremental_strategy='append',
         pre_hook="{{ day_partitions_pre_hook(inputs, 'usage_date') }}",
-        post_hook="{{ day_partitions_post_hook() }}"
+        post_hook="{{ day_partitions_post_hook('usage_date') }}"
 
     and in the model, each input filtered with `where {{ in_days_to_build('usage_date') }}`.
     `inputs`: list of {'name', 'relation', 'day' (a date expression, or none), 'columns' (list; all when
@@ -116,6 +116,13 @@
     {%- set kept = _day_fingerprints_relation(relation) -%}
     {%- set found = adapter.get_relation(database=kept.database, schema=kept.schema, identifier=kept.identifier) -%}
     {{- return(kept if found is not none else none) -}}
+{%- endmacro -%}
+
+{#- The days this build rebuilt stay in <this>__days_built (a null day: every day), for the data tests
+    that only need to look at what changed (unique_in_days_built). -#}
+{%- macro _keep_days_built() -%}
+    drop table if exists {{ _day_partition_relation('days_built') }};
+    alter table {{ _day_partition_relation('days_to_build') }} rename to {{ this.identifier ~ '__days_built' }}
 {%- endmacro -%}
 
 {#- A full (not incremental) build: a null day in <this>__days_to_build stands for every day. -#}
@@ -177,7 +184,7 @@
     {{ save_day_fingerprints(day_column) }};
     drop table if exists {{ _day_partition_relation('inputs_applied') }};
     alter table {{ _day_partition_relation('inputs_now') }} rename to {{ this.identifier ~ '__inputs_applied' }};
-    drop table if exists {{ _day_partition_relation('days_to_build') }}
+    {{ _keep_days_built() }}
 {%- endmacro -%}
 
 {#- In an incremental run, `day_expression` is one of the days to rebuild; always true otherwise. -#}
