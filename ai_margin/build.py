@@ -31,7 +31,8 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
 # A routine build (new data, same project) re-runs every table and incremental model and every data test,
 # but does not re-create views and seeds whose definition is unchanged since the last successful build
 # (dbt's state:modified against that build's manifest), and leaves unit tests, which test SQL logic and
-# not data, to `ai-margin check` and the test suite. Everything runs when there is no such build yet,
+# not data, and the tests tagged full_history_scan, which re-read the whole raw history where a test of
+# the new days covers what changed, to `ai-margin check` and the test suite. Everything runs when there is no such build yet,
 # when the project settings, profile or --vars changed, with --full-refresh and with --all.
 ROUTINE_SELECTION = ["state:modified+", "config.materialized:table+", "config.materialized:incremental+",
                      "resource_type:test"]
@@ -60,7 +61,8 @@ def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_
     routine = (not (select or full_refresh or everything) and (state / "manifest.json").exists()
                and settings.exists() and settings.read_text() == _settings_fingerprint(vars_yaml))
     if routine:
-        args += ["--select", *ROUTINE_SELECTION, "--exclude-resource-type", "unit_test", "--state", str(state)]
+        args += ["--select", *ROUTINE_SELECTION, "--exclude", "tag:full_history_scan",
+                 "--exclude-resource-type", "unit_test", "--state", str(state)]
     return args, routine
 
 

@@ -22,8 +22,8 @@
 {% endtest %}
 
 {#- Unique values in a day-partitioned incremental model, checked for the rows of the days its last build
-    rebuilt (<model>__days_built; every day after a full build or when that record is missing) against
-    the whole table: rows of the other days have not changed since the build that checked them. -#}
+    rebuilt (<model>__days_built: every day after a full build; the whole table when that record is
+    missing) against the whole table: rows of the other days have not changed since the build that checked them. -#}
 {% test unique_in_days_built(model, column_name, day_column) %}
     {%- set days = model.incorporate(path={'identifier': model.identifier ~ '__days_built'}) %}
     {%- set has_days = adapter.get_relation(database=days.database, schema=days.schema,
@@ -34,7 +34,6 @@
     where {{ column_name }} in (
         select {{ column_name }} from {{ model }}
         where {{ day_column }} in (select day from {{ days }})
-            or exists (select 1 from {{ days }} where day is null)
     )
     {%- endif %}
     group by {{ column_name }}

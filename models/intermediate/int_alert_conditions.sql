@@ -1,5 +1,6 @@
 -- Every alert condition evaluated on every day it can be judged, one row per detector, entity and day,
--- with `is_on` when the condition holds. fct_margin_alerts keeps the day each condition starts.
+-- with `is_on` when the condition holds. Series that can never reach a detector's minimums (cost
+-- anomalies under the minimum daily cost, agent loops under the minimum calls) are not judged. fct_margin_alerts keeps the day each condition starts.
 -- Thresholds are dbt vars (dbt_project.yml, prefix `alert_`). Statistics (z-scores, ratios, shares) are
 -- computed in double precision: they rank and flag, they are never summed into money.
 {% set baseline_window_days = var('alert_baseline_days', 28) %}
@@ -136,6 +137,15 @@ cost_series as (
 
 ),
 
+-- a series whose dearest day stays under the minimum daily cost can never raise an anomaly: not judged
+-- (most customers; the windowed medians below are the costliest part of this model)
+judged_cost_series as (
+
+    select * from cost_series
+    qualify max(cost_usd) over (partition by entity_type, entity_id) >= {{ var('alert_anomaly_min_daily_cost_usd', 5) }}
+
+),
+
 cost_scores as (
 
     select
@@ -144,7 +154,7 @@ cost_scores as (
         median(cast(cost_usd as double)) over baseline_window as baseline_median,
         -- median absolute deviation, scaled to estimate a standard deviation
         mad(cast(cost_usd as double)) over baseline_window * 1.4826 as baseline_scale
-    from cost_series
+    from judged_cost_series
     window baseline_window as (partition by entity_type, entity_id order by cost_date
                         range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
 
@@ -191,6 +201,15 @@ customer_activity as (
 
 ),
 
+-- a customer whose calls never reach the minimums cannot loop by these rules: not judged
+judged_customer_activity as (
+
+    select * from customer_activity
+    qualify max(max_calls_per_workflow) over (partition by customer_id) >= {{ var('alert_agent_loop_min_calls', 50) }}
+        or max(requests) over (partition by customer_id) >= {{ var('alert_agent_loop_min_daily_calls', 500) }}
+
+),
+
 activity_baselines as (
 
     select
@@ -198,7 +217,7 @@ activity_baselines as (
         count(*) over baseline_window as baseline_days,
         median(max_calls_per_workflow) over baseline_window as baseline_calls_per_workflow,
         median(requests) over baseline_window as baseline_requests
-    from customer_activity
+    from judged_customer_activity
     window baseline_window as (partition by customer_id order by usage_date
                         range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
 

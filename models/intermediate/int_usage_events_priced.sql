@@ -28,7 +28,14 @@ with all_events as (
 
 prices as (
 
-    select * from {{ ref('int_model_prices_resolved') }}
+    select
+        *,
+        {{ price_parts('input_usd_per_mtok', 'input_price') }},
+        {{ price_parts('cache_read_usd_per_mtok', 'cache_read_price') }},
+        {{ price_parts('cache_write_5m_usd_per_mtok', 'cache_write_5m_price') }},
+        {{ price_parts('cache_write_1h_usd_per_mtok', 'cache_write_1h_price') }},
+        {{ price_parts('output_usd_per_mtok', 'output_price') }}
+    from {{ ref('int_model_prices_resolved') }}
 
 ),
 
@@ -71,6 +78,8 @@ joined as (
         prices.cache_write_1h_usd_per_mtok,
         prices.usd_per_request,
         prices.has_request_price_override,
+        -- the token prices split for exact integer pricing (token_cost): <name>_price_hi, _lo, _sign
+        columns('_price_(hi|lo|sign)$'),
         case when prices.priced_unit is not null and prices.priced_unit = bucketed.unit
             then bucketed.quantity * prices.usd_per_unit end as unit_cost_usd
     from bucketed
@@ -84,24 +93,24 @@ costed as (
         *,
         app_cache_hit or input_usd_per_mtok is not null or unit_cost_usd is not null
             or has_request_price_override as is_priced,
-        case when app_cache_hit then 0 else {{ token_cost('uncached_input_tokens', 'input_usd_per_mtok') }} end
+        case when app_cache_hit then 0 else {{ token_cost('uncached_input_tokens', 'input_price') }} end
             as uncached_input_cost_usd,
-        case when app_cache_hit then 0 else {{ token_cost('cache_read_input_tokens', 'cache_read_usd_per_mtok') }} end
+        case when app_cache_hit then 0 else {{ token_cost('cache_read_input_tokens', 'cache_read_price') }} end
             as cache_read_cost_usd,
-        case when app_cache_hit then 0 else {{ token_cost('cache_write_5m_input_tokens', 'cache_write_5m_usd_per_mtok') }} end
+        case when app_cache_hit then 0 else {{ token_cost('cache_write_5m_input_tokens', 'cache_write_5m_price') }} end
             as cache_write_5m_cost_usd,
-        case when app_cache_hit then 0 else {{ token_cost('cache_write_1h_input_tokens', 'cache_write_1h_usd_per_mtok') }} end
+        case when app_cache_hit then 0 else {{ token_cost('cache_write_1h_input_tokens', 'cache_write_1h_price') }} end
             as cache_write_1h_cost_usd,
-        case when app_cache_hit then 0 else {{ token_cost('non_reasoning_output_tokens', 'output_usd_per_mtok') }} end
+        case when app_cache_hit then 0 else {{ token_cost('non_reasoning_output_tokens', 'output_price') }} end
             as output_cost_usd,
-        case when app_cache_hit then 0 else {{ token_cost('reasoning_tokens', 'output_usd_per_mtok') }} end
+        case when app_cache_hit then 0 else {{ token_cost('reasoning_tokens', 'output_price') }} end
             as reasoning_cost_usd,
         case when app_cache_hit then 0 else cast(coalesce(usd_per_request, 0) + coalesce(unit_cost_usd, 0) as {{ money_type() }}) end
             as request_and_unit_cost_usd,
         -- what the cached input would have cost without the provider's prompt cache: every input token
         -- at the uncached input price (no reads at the discount, no write premium)
         case when app_cache_hit then 0 else
-            {{ token_cost('cache_read_input_tokens + cache_write_5m_input_tokens + cache_write_1h_input_tokens', 'input_usd_per_mtok') }}
+            {{ token_cost('cache_read_input_tokens + cache_write_5m_input_tokens + cache_write_1h_input_tokens', 'input_price') }}
         end as cached_input_cost_without_cache_usd
     from joined
 
