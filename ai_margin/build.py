@@ -28,14 +28,16 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
     return dbtRunner().invoke([*flags, *args, *base])
 
 
-# A routine build (new data, same project) re-runs every table and incremental model and every data test,
-# but does not re-create views and seeds whose definition is unchanged since the last successful build
-# (dbt's state:modified against that build's manifest), and leaves unit tests, which test SQL logic and
-# not data, and the tests tagged full_history_scan, which re-read the whole raw history where a test of
-# the new days covers what changed, to `ai-margin check` and the test suite. Everything runs when there is no such build yet,
+# A routine build (new data, same project) re-runs every table and incremental model and every data test
+# that reads data, but does not re-create views and seeds whose definition is unchanged since the last
+# successful build (dbt's state:modified against that build's manifest) nor re-run the tests that read
+# only those unchanged seeds. It leaves unit tests, which test SQL logic and not data, and the tests
+# tagged full_history_scan, which re-read the whole raw history where a test of the new days covers what
+# changed, to `ai-margin check` and the test suite. Everything runs when there is no such build yet,
 # when the project settings, profile or --vars changed, with --full-refresh and with --all.
 ROUTINE_SELECTION = ["state:modified+", "config.materialized:table+", "config.materialized:incremental+",
-                     "resource_type:test"]
+                     # the data tests on views (raw data), not those that read only unchanged seeds
+                     "config.materialized:view+,resource_type:test"]
 
 
 def _state_dir(warehouse: Path) -> Path:

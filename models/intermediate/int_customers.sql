@@ -20,20 +20,6 @@ subscriptions as (
 
 ),
 
-usage_customers as (
-
-    -- customers known from usage, or billed outside Stripe (revenue events) without usage
-    select customer_id, min(usage_date) as first_usage_date, any_value(attribute_plan) as attribute_plan,
-           bool_or(has_usage) as has_usage
-    from (
-        select customer_id, usage_date, attribute_plan, true as has_usage from {{ ref('stg_usage__events') }}
-        union all
-        select customer_id, null, null, false from {{ ref('stg_revenue__events') }}
-    )
-    group by customer_id
-
-),
-
 from_stripe as (
 
     select
@@ -50,13 +36,38 @@ from_stripe as (
 
 ),
 
+usage_customers as (
+
+    -- customers known from usage, or billed outside Stripe (revenue events) without usage
+    select customer_id, min(usage_date) as first_usage_date, bool_or(has_usage) as has_usage
+    from (
+        select customer_id, usage_date, true as has_usage from {{ ref('stg_usage__events') }}
+        union all
+        select customer_id, null, false from {{ ref('stg_revenue__events') }}
+    )
+    group by customer_id
+
+),
+
+-- the plan the application logs in the event attributes, for customers without a Stripe plan only
+-- (reading the JSON of every event was this model's costliest step)
+usage_plans as (
+
+    select events.customer_id, any_value(events.attribute_plan) as attribute_plan
+    from {{ ref('stg_usage__events') }} as events
+    anti join (select customer_id from from_stripe where plan is not null) as planned
+        on events.customer_id = planned.customer_id
+    group by events.customer_id
+
+),
+
 combined as (
 
     select
         coalesce(from_stripe.customer_id, usage_customers.customer_id) as customer_id,
         from_stripe.stripe_customer_id,
         from_stripe.customer_name,
-        coalesce(from_stripe.plan, usage_customers.attribute_plan, 'unknown') as plan,
+        coalesce(from_stripe.plan, usage_plans.attribute_plan, 'unknown') as plan,
         coalesce(from_stripe.segment, 'unknown') as segment,
         coalesce(from_stripe.region, 'unknown') as region,
         from_stripe.company_size,
@@ -66,6 +77,7 @@ combined as (
         coalesce(usage_customers.has_usage, false) as has_usage
     from from_stripe
     full outer join usage_customers on from_stripe.customer_id = usage_customers.customer_id
+    left join usage_plans on usage_plans.customer_id = coalesce(from_stripe.customer_id, usage_customers.customer_id)
 
 ),
 
