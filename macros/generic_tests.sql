@@ -26,8 +26,7 @@
     missing) against the whole table: rows of the other days have not changed since the build that checked them. -#}
 {% test unique_in_days_built(model, column_name, day_column) %}
     {%- set days = model.incorporate(path={'identifier': model.identifier ~ '__days_built'}) %}
-    {%- set has_days = adapter.get_relation(database=days.database, schema=days.schema,
-                                            identifier=days.identifier) is not none %}
+    {%- set has_days = relation_exists_now(days) %}
     select {{ column_name }}, count(*) as n
     from {{ model }}
     {%- if has_days %}

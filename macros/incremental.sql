@@ -114,8 +114,18 @@
 {%- macro _kept_fingerprints(relation) -%}
     {%- if relation is string -%}{{- return(none) -}}{%- endif -%}
     {%- set kept = _day_fingerprints_relation(relation) -%}
-    {%- set found = adapter.get_relation(database=kept.database, schema=kept.schema, identifier=kept.identifier) -%}
-    {{- return(kept if found is not none else none) -}}
+    {{- return(kept if relation_exists_now(kept) else none) -}}
+{%- endmacro -%}
+
+{#- Whether a table exists now, asked of the database: dbt's relation cache does not know the tables
+    that hooks created earlier in the same run (a first build would otherwise judge its inputs one way
+    and the next build another, and rebuild every day once more). -#}
+{%- macro relation_exists_now(relation) -%}
+    {%- if not execute -%}{{- return(false) -}}{%- endif -%}
+    {%- set found = run_query("select count(*) from duckdb_tables() where database_name = '" ~ relation.database
+                              ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '"
+                              ~ relation.identifier ~ "'") -%}
+    {{- return(found.columns[0].values()[0] > 0) -}}
 {%- endmacro -%}
 
 {#- The days this build rebuilt stay in <this>__days_built, for the data tests that only need to look at
