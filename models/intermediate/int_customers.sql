@@ -49,11 +49,11 @@ usage_customers as (
 
 ),
 
--- the plan the application logs in the event attributes, for customers without a Stripe plan only
--- (reading the JSON of every event was this model's costliest step)
+-- the plan the application last logged in the event attributes, for customers without a Stripe plan
+-- only (reading the JSON of every event was this model's costliest step)
 usage_plans as (
 
-    select events.customer_id, any_value(events.attribute_plan) as attribute_plan
+    select events.customer_id, arg_max(events.attribute_plan, events.occurred_at) as attribute_plan
     from {{ ref('stg_usage__events') }} as events
     anti join (select customer_id from from_stripe where plan is not null) as planned
         on events.customer_id = planned.customer_id

@@ -94,12 +94,17 @@ primary_driver as (
 
     select
         alert_date, alert_type, entity_type, entity_id,
-        arg_max(driver_type || ': ' || driver,
-                abs(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0))) as primary_cost_driver,
-        arg_max(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0),
-                abs(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0))) as primary_cost_driver_change_usd
+        driver_type || ': ' || driver as primary_cost_driver,
+        coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0) as primary_cost_driver_change_usd
     from driver_costs
-    group by all
+    -- the largest move; a tie (a customer with one model and one feature moves both by the same amount)
+    -- goes to the model, then the customer, the feature, the token type, and the first name, so that
+    -- every build names the same driver
+    qualify row_number() over (
+        partition by alert_date, alert_type, entity_type, entity_id
+        order by abs(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0)) desc,
+                 list_position(['model', 'customer', 'feature', 'token_type'], driver_type), driver
+    ) = 1
 
 ),
 
