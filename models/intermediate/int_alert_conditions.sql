@@ -1,6 +1,7 @@
 -- Every alert condition evaluated on every day it can be judged, one row per detector, entity and day,
--- with `is_on` when the condition holds. Series that can never reach a detector's minimums (cost
--- anomalies under the minimum daily cost, agent loops under the minimum calls) are not judged. fct_margin_alerts keeps the day each condition starts.
+-- with `is_on` when the condition holds. fct_margin_alerts keeps the day each condition starts. Series
+-- that can never reach a detector's minimums (cost anomalies under the minimum daily cost, agent loops
+-- under the minimum calls) are not judged.
 -- Thresholds are dbt vars (dbt_project.yml, prefix `alert_`). Statistics (z-scores, ratios, shares) are
 -- computed in double precision: they rank and flag, they are never summed into money.
 {% set baseline_window_days = var('alert_baseline_days', 28) %}
