@@ -36,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/ai-margin bench --events $(SIZE)
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb warehouse/.dlt data target logs
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/.dlt warehouse/.dbt data target logs

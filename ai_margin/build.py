@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -61,11 +62,29 @@ def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_
     state = _state_dir(warehouse)
     settings = state / "settings.sha256"
     routine = (not (select or full_refresh or everything) and (state / "manifest.json").exists()
-               and settings.exists() and settings.read_text() == _settings_fingerprint(vars_yaml))
+               and settings.exists() and settings.read_text() == _settings_fingerprint(vars_yaml)
+               and _views_and_seeds_present(warehouse, state / "manifest.json"))
     if routine:
         args += ["--select", *ROUTINE_SELECTION, "--exclude", "tag:full_history_scan",
                  "--exclude-resource-type", "unit_test", "--state", str(state)]
     return args, routine
+
+
+def _views_and_seeds_present(warehouse: Path, manifest: Path) -> bool:
+    """Whether the warehouse still holds every view and seed the last build made: a routine build does not
+    re-create them, so a replaced or emptied warehouse file (`make clean`) gets a full build."""
+    import duckdb
+
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    wanted = {(n["schema"], n.get("alias") or n["name"]) for n in nodes
+              if n["resource_type"] in ("model", "seed") and n["config"]["materialized"] in ("view", "seed")}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        present = set(con.execute("select schema_name, table_name from duckdb_tables() "
+                                  "union all select schema_name, view_name from duckdb_views()").fetchall())
+    finally:
+        con.close()
+    return wanted <= present
 
 
 def save_build_state(warehouse: Path, vars_yaml: str | None) -> None:

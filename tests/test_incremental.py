@@ -99,3 +99,24 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
         from (select min(usage_date) as d from before.{priced} where model = 'gpt-4o-mini')
     """).fetchone()
     assert new > old
+
+
+def test_routine_build_only_when_the_warehouse_still_has_its_views(built_warehouse, tmp_path):
+    """A routine build skips unchanged views and seeds, so it must not be chosen for a warehouse that lost
+    them (a replaced or cleaned warehouse file beside the same dbt state)."""
+    from ai_margin.build import build_args
+
+    warehouse = tmp_path / built_warehouse.name
+    shutil.copy2(built_warehouse, warehouse)
+    shutil.copytree(built_warehouse.parent / ".dbt", tmp_path / ".dbt")
+    args, routine = build_args(warehouse, select=None, vars_yaml=None, full_refresh=False, everything=False)
+    assert routine and "state:modified+" in args and "unit_test" in args
+    assert not build_args(warehouse, None, "{usage_lookback_days: 2}", False, False)[1]  # other vars: everything
+    assert not build_args(warehouse, None, None, True, False)[1]
+    assert not build_args(warehouse, None, None, False, True)[1]
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop view staging.stg_usage__events")
+    con.close()
+    args, routine = build_args(warehouse, select=None, vars_yaml=None, full_refresh=False, everything=False)
+    assert not routine and args == ["build"]
