@@ -25,7 +25,7 @@
     rebuilt (<model>__days_built: every day after a full build; the whole table when that record is
     missing) against the whole table: rows of the other days have not changed since the build that checked them. -#}
 {% test unique_in_days_built(model, column_name, day_column) %}
-    {%- set days = model.incorporate(path={'identifier': model.identifier ~ '__days_built'}) %}
+    {%- set days = side_table('days_built', model) %}
     {%- set has_days = relation_exists_now(days) %}
     select {{ column_name }}, count(*) as n
     from {{ model }}

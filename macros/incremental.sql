@@ -1,15 +1,18 @@
 {#- Incremental event-grain models: what to re-process on an incremental run. -#}
 
-{#- The side table where an incremental model keeps the prices it applied (written by its post-hook),
-    so that the next run can re-price the days whose price in force changed since. -#}
-{%- macro prices_applied_relation(relation=this) -%}
-    {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__prices_applied'})) -}}
+{#- The side tables an incremental model keeps beside itself, named <model>__<suffix>:
+    prices_applied    the resolved prices the event-grain model priced with (next run: what changed)
+    inputs_now / inputs_applied   per-day fingerprints of a day-partitioned model's inputs
+    days_to_build / days_built    the days this run rebuilds / the last run rebuilt
+    day_fingerprints  per-day fingerprints of the model's own rows, for the models after it -#}
+{%- macro side_table(suffix, relation=this) -%}
+    {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__' ~ suffix})) -}}
 {%- endmacro -%}
 
 {#- Post-hook: remember the resolved prices this run priced events with, and the fingerprints of the
     days it priced. -#}
 {%- macro save_prices_applied(prices) -%}
-    create or replace table {{ prices_applied_relation() }} as select * from {{ prices }};
+    create or replace table {{ side_table('prices_applied') }} as select * from {{ prices }};
     {{ save_day_fingerprints('usage_date') }};
     {{ _keep_days_built() }}
 {%- endmacro -%}
@@ -22,8 +25,8 @@
     Without a record of the prices applied, every day. -#}
 {%- macro usage_days_to_reprice(events, prices) -%}
     {%- if is_incremental() %}
-    {%- set days = _day_partition_relation('days_to_build') %}
-    {%- set applied = prices_applied_relation() %}
+    {%- set days = side_table('days_to_build') %}
+    {%- set applied = side_table('prices_applied') %}
     {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
                                                identifier=applied.identifier) is not none %}
     create or replace table {{ days }} as
@@ -78,9 +81,6 @@
     `inputs`: list of {'name', 'relation', 'day' (a date expression, or none), 'columns' (list; all when
     omitted)}. -#}
 
-{%- macro _day_partition_relation(suffix) -%}
-    {{- return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ suffix})) -}}
-{%- endmacro -%}
 
 {#- Per day (or period: `day` may be an expression of the input's day column) fingerprint of each input.
     An input that is itself day-partitioned keeps the fingerprints of its days (<input>__day_fingerprints,
@@ -106,14 +106,11 @@
     {%- endfor %}
 {%- endmacro -%}
 
-{%- macro _day_fingerprints_relation(relation) -%}
-    {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__day_fingerprints'})) -}}
-{%- endmacro -%}
 
 {#- The per-day fingerprint table of a relation (a ref, not a subquery), if it keeps one. -#}
 {%- macro _kept_fingerprints(relation) -%}
     {%- if relation is string -%}{{- return(none) -}}{%- endif -%}
-    {%- set kept = _day_fingerprints_relation(relation) -%}
+    {%- set kept = side_table('day_fingerprints', relation) -%}
     {{- return(kept if relation_exists_now(kept) else none) -}}
 {%- endmacro -%}
 
@@ -131,13 +128,13 @@
 {#- The days this build rebuilt stay in <this>__days_built, for the data tests that only need to look at
     what changed (unique_in_days_built). -#}
 {%- macro _keep_days_built() -%}
-    drop table if exists {{ _day_partition_relation('days_built') }};
-    alter table {{ _day_partition_relation('days_to_build') }} rename to {{ this.identifier ~ '__days_built' }}
+    drop table if exists {{ side_table('days_built') }};
+    alter table {{ side_table('days_to_build') }} rename to {{ side_table('days_built').identifier }}
 {%- endmacro -%}
 
 {#- A full (not incremental) build: a null day in <this>__days_to_build stands for every day. -#}
 {%- macro _every_day_to_build() -%}
-    create or replace table {{ _day_partition_relation('days_to_build') }} as select cast(null as date) as day
+    create or replace table {{ side_table('days_to_build') }} as select cast(null as date) as day
 {%- endmacro -%}
 
 {#- Post-hook part: the row count and sum of row hashes of each day this run built, in
@@ -145,8 +142,8 @@
     day is first replaced by the days in the table, so that every later filter is a plain `in` (an `or`
     beside it made DuckDB scan and hash every row of a 10M-row table). -#}
 {%- macro save_day_fingerprints(day_column) -%}
-    {%- set fingerprints = _day_fingerprints_relation(this) -%}
-    {%- set days = _day_partition_relation('days_to_build') -%}
+    {%- set fingerprints = side_table('day_fingerprints') -%}
+    {%- set days = side_table('days_to_build') -%}
     create table if not exists {{ fingerprints }} as
     select {{ day_column }}, count(*) as row_count, sum(hash(t)) as fingerprint from {{ this }} as t where false group by all;
     delete from {{ fingerprints }}
@@ -160,9 +157,9 @@
 {%- endmacro -%}
 
 {%- macro day_partitions_pre_hook(inputs, day_column) -%}
-    {%- set now = _day_partition_relation('inputs_now') -%}
-    {%- set applied = _day_partition_relation('inputs_applied') -%}
-    {%- set days = _day_partition_relation('days_to_build') -%}
+    {%- set now = side_table('inputs_now') -%}
+    {%- set applied = side_table('inputs_applied') -%}
+    {%- set days = side_table('days_to_build') -%}
     create or replace table {{ now }} as {{ input_day_fingerprints(inputs) }};
     {%- if is_incremental() %}
     {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
@@ -198,15 +195,15 @@
 
 {%- macro day_partitions_post_hook(day_column) -%}
     {{ save_day_fingerprints(day_column) }};
-    drop table if exists {{ _day_partition_relation('inputs_applied') }};
-    alter table {{ _day_partition_relation('inputs_now') }} rename to {{ this.identifier ~ '__inputs_applied' }};
+    drop table if exists {{ side_table('inputs_applied') }};
+    alter table {{ side_table('inputs_now') }} rename to {{ side_table('inputs_applied').identifier }};
     {{ _keep_days_built() }}
 {%- endmacro -%}
 
 {#- In an incremental run, `day_expression` is one of the days to rebuild; always true otherwise. -#}
 {%- macro in_days_to_build(day_expression) -%}
     {%- if is_incremental() -%}
-    {{ day_expression }} in (select day from {{ _day_partition_relation('days_to_build') }})
+    {{ day_expression }} in (select day from {{ side_table('days_to_build') }})
     {%- else -%}
     true
     {%- endif -%}

@@ -11,9 +11,9 @@
     128-bit integers; tokens x lo / 1e8 is split again on the tokens (t = th x 1e8 + tl) so that every
     product and the one rounding division stay in 64-bit integers. -#}
 {%- macro price_parts(price_per_mtok, prefix) -%}
-    cast(cast(abs({{ price_per_mtok }}) as decimal(38, 12)) * 1000000000000 as hugeint) // 100000000 as {{ prefix }}_hi,
-    cast(cast(cast(abs({{ price_per_mtok }}) as decimal(38, 12)) * 1000000000000 as hugeint) % 100000000 as bigint)
-        as {{ prefix }}_lo,
+    cast(cast(abs({{ price_per_mtok }}) as decimal(38, 12)) * 1000000000000 as hugeint) as {{ prefix }}_units,
+    {{ prefix }}_units // 100000000 as {{ prefix }}_hi,
+    cast({{ prefix }}_units % 100000000 as bigint) as {{ prefix }}_lo,
     sign({{ price_per_mtok }}) as {{ prefix }}_sign
 {%- endmacro -%}
 
