@@ -10,45 +10,40 @@
 {%- endmacro -%}
 
 {#- Post-hook: remember the resolved prices this run priced events with, and the fingerprints of the
-    days it priced. -#}
+    days it changed. -#}
 {%- macro save_prices_applied(prices) -%}
     create or replace table {{ side_table('prices_applied') }} as select * from {{ prices }};
+    drop table if exists {{ side_table('days_to_reprice') }};
+    drop table if exists {{ side_table('files_to_price') }};
     {{ save_day_fingerprints('usage_date') }};
     {{ _keep_days_built() }}
 {%- endmacro -%}
 
-{#- Pre-hook of the event-grain model (int_usage_events_priced): in an incremental run, the usage days
-    to re-price go to <this>__days_to_build and their rows are deleted (the model inserts them again):
-    days that received events from usage files not priced yet (new days and late events of any age:
-    the loader's file fingerprint, not event time, says what is new), days an updated event moved out
-    of, days whose resolved price changed since the last run, and the last `usage_lookback_days` days.
-    Without a record of the prices applied, every day. -#}
+{#- Pre-hook of the event-grain model (int_usage_events_priced). In an incremental run it prices
+    - the events of usage files it has not priced yet, one by one: new days, late events of any age and
+      re-delivered events (the loader's file fingerprint, not event time, says what is new; a late file
+      costs its own events, not a re-pricing of the days it touches), in <this>__files_to_price;
+    - every event of the days whose resolved price changed, appeared or went away since the last run,
+      and of the last `usage_lookback_days` days priced (a safety net), in <this>__days_to_reprice.
+    The rows they replace are deleted first (the model inserts them again), and every day that changed,
+    including one a re-delivered event moved out of, goes to <this>__days_to_build for the post-hook
+    and the models after this one. Without a record of the prices applied, every day is re-priced. -#}
 {%- macro usage_days_to_reprice(events, prices) -%}
     {%- if is_incremental() %}
-    {%- set days = side_table('days_to_build') %}
+    {%- set files = side_table('files_to_price') %}
+    {%- set reprice = side_table('days_to_reprice') %}
     {%- set applied = side_table('prices_applied') %}
     {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
                                                identifier=applied.identifier) is not none %}
-    create or replace table {{ days }} as
-    with priced_files as (
-        select distinct coalesce(file_fingerprint, '') as file_fingerprint from {{ this }}
-    ),
-    arrived as (
-        -- events (new or re-delivered) from usage files this table has not priced yet
-        select events.event_id, events.usage_date
-        from {{ events }} as events
-        anti join priced_files on coalesce(events.file_fingerprint, '') = priced_files.file_fingerprint
-    )
-    select usage_date as day from arrived
-    union
-    -- the day a re-delivered event was on before, if it moved
-    select usage_date from {{ this }} where event_id in (select event_id from arrived)
-    union
-    select usage_date from {{ events }}
+    create or replace table {{ files }} as
+    select distinct coalesce(file_fingerprint, '') as file_fingerprint from {{ events }}
+    except
+    select distinct coalesce(file_fingerprint, '') from {{ this }};
+    create or replace table {{ reprice }} as
+    select distinct usage_date as day from {{ this }}
     where usage_date > (select max(usage_date) from {{ this }}) - {{ var('usage_lookback_days') | int }}
     union
     {%- if has_applied %}
-    -- days whose resolved price changed, appeared or went away since the last run
     select coalesce(current_price.usage_date, applied.usage_date)
     from {{ prices }} as current_price
     full outer join {{ applied }} as applied
@@ -59,10 +54,37 @@
     union
     select usage_date from {{ events }}
     {%- endif %};
-    delete from {{ this }} where usage_date in (select day from {{ days }});
+    create or replace temporary table usage_arrived as
+    select event_id, usage_date from {{ events }}
+    where coalesce(file_fingerprint, '') in (select file_fingerprint from {{ files }});
+    create or replace table {{ side_table('days_to_build') }} as
+    select day from {{ reprice }}
+    union
+    select usage_date from usage_arrived
+    union
+    -- the day a re-delivered event was on before, if it moved
+    select usage_date from {{ this }} where event_id in (select event_id from usage_arrived);
+    delete from {{ this }} where usage_date in (select day from {{ reprice }});
+    delete from {{ this }} where event_id in (select event_id from usage_arrived);
+    drop table usage_arrived;
     {%- else %}
     {{ _every_day_to_build() }}
     {%- endif %}
+{%- endmacro -%}
+
+{#- The events int_usage_events_priced prices in this run (see usage_days_to_reprice). `events` is a
+    relation, not a CTE: DuckDB would materialize a CTE read twice, every event of it. -#}
+{%- macro in_usage_to_price(events) -%}
+    {%- if is_incremental() -%}
+    {%- set reprice = side_table('days_to_reprice') -%}
+    select * from {{ events }} where usage_date in (select day from {{ reprice }})
+    union all
+    select * from {{ events }}
+    where coalesce(file_fingerprint, '') in (select file_fingerprint from {{ side_table('files_to_price') }})
+        and usage_date not in (select day from {{ reprice }})
+    {%- else -%}
+    select * from {{ events }}
+    {%- endif -%}
 {%- endmacro -%}
 
 {#- Day-partitioned incremental models (the day-grain chain after the event-grain table).

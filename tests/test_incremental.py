@@ -1,8 +1,9 @@
-"""Incremental builds: after new usage (a new day, late events for an old day) and a price correction,
-an incremental `ai-margin build` gives the same marts, row for row, as `ai-margin build --full-refresh`
-of the same data."""
+"""Incremental builds: after new usage (a new day, late events for an old day, a re-delivered event) and
+then a price correction, incremental `ai-margin build`s give the same marts, row for row, as
+`ai-margin build --full-refresh` of the same data."""
 
 import shutil
+from datetime import date
 
 import duckdb
 
@@ -55,7 +56,18 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
         f"select event_id from read_parquet('{data_dir}/usage/incremental/redelivered.parquet')").fetchone()[0]
     con.close()
     run_cli("load", "--data-dir", str(data_dir), "--warehouse", str(incremental), "--only", "usage_events")
-    # a price correction far outside the lookback: the catalog now says gpt-4o-mini input costs double
+    # built on its own first: new and late events are priced one by one, no day is re-priced whole
+    run_cli("build", "--warehouse", str(incremental), "--quiet")
+    con = duckdb.connect(str(incremental), read_only=True)
+    late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
+                           f"where event_id like '%-late-%'").fetchall()
+    assert len(late_day) == 1
+    assert set(con.execute("select day from intermediate.int_usage_events_priced__days_built").fetchall()) == \
+        {(date.fromisoformat(new_day),), late_day[0], con.execute(
+            "select usage_date from intermediate.int_usage_events_priced where event_id = ?", [moved_id]).fetchone(),
+         con.execute("select min(usage_date) from intermediate.int_usage_events_priced").fetchone()}
+    con.close()
+    # then a price correction: the catalog now says gpt-4o-mini input costs double
     con = duckdb.connect(str(incremental))
     assert con.execute("""update raw_model_prices.model_prices set input_mtok = input_mtok * 2
                           where provider_id = 'openai' and model_id = 'gpt-4o-mini'""").fetchone()[0] > 0
@@ -92,7 +104,7 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     con = duckdb.connect()
     con.execute(f"attach '{before}' as before (read_only)")
     con.execute(f"attach '{incremental}' as after (read_only)")
-    # an early gpt-4o-mini day (outside the lookback) was re-priced at the corrected price
+    # an early gpt-4o-mini day was re-priced at the corrected price
     old, new = con.execute(f"""
         select (select sum(estimated_cost_usd) from before.{priced} where model = 'gpt-4o-mini' and usage_date = d),
                (select sum(estimated_cost_usd) from after.{priced} where model = 'gpt-4o-mini' and usage_date = d)

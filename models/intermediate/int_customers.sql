@@ -50,13 +50,20 @@ usage_customers as (
 ),
 
 -- the plan the application last logged in the event attributes, for customers without a Stripe plan
--- only (reading the JSON of every event was this model's costliest step)
+-- only: the events are joined to those few customers first (an anti join with the planned ones read
+-- the JSON of every event, this model's costliest step), and usually there are none
+unplanned_customers as (
+
+    select customer_id from usage_customers
+    anti join (select customer_id from from_stripe where plan is not null) as planned using (customer_id)
+
+),
+
 usage_plans as (
 
     select events.customer_id, arg_max(events.attribute_plan, events.occurred_at) as attribute_plan
     from {{ ref('stg_usage__events') }} as events
-    anti join (select customer_id from from_stripe where plan is not null) as planned
-        on events.customer_id = planned.customer_id
+    semi join unplanned_customers on events.customer_id = unplanned_customers.customer_id
     group by events.customer_id
 
 ),

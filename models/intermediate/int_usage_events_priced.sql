@@ -3,14 +3,14 @@
 -- A model with no price is flagged (is_priced = false) and its cost left null, never zero.
 -- Calls answered from the application's own cache cost nothing.
 --
--- Incremental by usage_date (macros/incremental.sql): a run deletes and re-prices whole days, every
--- event of each day that
---   - received events from a usage file this table has not priced yet (a new day, or late events of
---     any age: detected by the loader's file fingerprint, not by event time),
---   - lost an event that a re-delivery moved to another day,
---   - had its price in force changed (catalog, overrides, tier multipliers, context tiers: the resolved
---     prices of the last run are kept in <this>__prices_applied by the post-hook and compared),
---   - lies within `usage_lookback_days` of the latest day already priced (a safety net).
+-- Incremental (macros/incremental.sql): a run prices
+--   - the events of usage files this table has not priced yet, one by one (a new day, late events of
+--     any age, re-delivered events: detected by the loader's file fingerprint, not by event time);
+--   - every event of the days whose price in force changed (catalog, overrides, tier multipliers,
+--     context tiers: the resolved prices of the last run are kept in <this>__prices_applied by the
+--     post-hook and compared), and of the last `usage_lookback_days` days priced (a safety net, off by
+--     default);
+-- and replaces the rows they re-price. The days that changed go on to the models after this one.
 -- A change to this model's own SQL needs `ai-margin build --full-refresh`.
 {{ config(
     materialized='incremental',
@@ -20,13 +20,7 @@
     post_hook="{{ save_prices_applied(ref('int_model_prices_resolved')) }}"
 ) }}
 
-with all_events as (
-
-    select * from {{ ref('stg_usage__events') }}
-
-),
-
-prices as (
+with prices as (
 
     select
         *,
@@ -41,7 +35,8 @@ prices as (
 
 events as (
 
-    select * from all_events where {{ in_days_to_build('usage_date') }}
+    -- new usage files, and whole days to re-price (macros/incremental.sql)
+    {{ in_usage_to_price(ref('stg_usage__events')) }}
 
 ),
 
