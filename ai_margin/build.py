@@ -29,16 +29,15 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
     return dbtRunner().invoke([*flags, *args, *base])
 
 
-# A routine build (new data, same project) re-runs every table and incremental model and every data test
-# that reads data, but does not re-create views and seeds whose definition is unchanged since the last
-# successful build (dbt's state:modified against that build's manifest) nor re-run the tests that read
-# only those unchanged seeds. It leaves unit tests, which test SQL logic and not data, and the tests
-# tagged full_history_scan, which re-read the whole raw history where a test of the new days covers what
-# changed, to `ai-margin check` and the test suite. Everything runs when there is no such build yet,
-# when the project settings, profile or --vars changed, with --full-refresh and with --all.
-ROUTINE_SELECTION = ["state:modified+", "config.materialized:table+", "config.materialized:incremental+",
-                     # the data tests on views (raw data), not those that read only unchanged seeds
-                     "config.materialized:view+,resource_type:test"]
+# A routine build (new data, same project) builds what is downstream of the sources that received data
+# since the last successful build (their raw datasets have a newer completed dlt load: dbt's
+# `source_status:fresher+` idea, without a freshness run) and of what changed in the project since
+# that build (dbt's state:modified against its manifest). It leaves unit tests, which test SQL logic and
+# not data, and the tests tagged full_history_scan, which re-read the whole raw history where a test of
+# the new days covers what changed, to `ai-margin check` and the test suite. Everything runs when there
+# is no such build yet, when the project settings, profile or --vars changed, with --full-refresh and
+# with --all (also the way to rebuild after editing raw tables by hand, which leaves no dlt load).
+ROUTINE_SELECTION = ["state:modified+"]
 
 
 def _state_dir(warehouse: Path) -> Path:
@@ -54,18 +53,43 @@ def _settings_fingerprint(vars_yaml: str | None) -> str:
     return digest.hexdigest()
 
 
+def source_loads(warehouse: Path) -> dict[str, str]:
+    """The last completed dlt load of each raw dataset (schema) in the warehouse."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        schemas = [r[0] for r in con.execute(
+            "select schema_name from duckdb_tables() where table_name = '_dlt_loads' order by 1").fetchall()]
+        return {schema: con.execute(f'select max(load_id) from "{schema}"._dlt_loads where status = 0').fetchone()[0]
+                for schema in schemas}
+    finally:
+        con.close()
+
+
+def _sources_with_new_loads(warehouse: Path, state: Path) -> list[str]:
+    """The dbt sources whose raw dataset has a completed load the last successful build did not see."""
+    before = json.loads((state / "source_loads.json").read_text())
+    now = source_loads(warehouse)
+    changed = {schema for schema in before.keys() | now.keys() if before.get(schema) != now.get(schema)}
+    sources = json.loads((state / "manifest.json").read_text())["sources"].values()
+    return sorted({source["source_name"] for source in sources if source["schema"] in changed})
+
+
 def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_refresh: bool,
                everything: bool) -> tuple[list[str], bool]:
-    """(dbt build arguments, whether this is a routine build that skips unchanged views and seeds)."""
+    """(dbt build arguments, whether this is a routine build of what new loads and project changes touch)."""
     args = ["build", *(["--select", select] if select else []), *(["--vars", vars_yaml] if vars_yaml else []),
             *(["--full-refresh"] if full_refresh else [])]
     state = _state_dir(warehouse)
     settings = state / "settings.sha256"
-    routine = (not (select or full_refresh or everything) and (state / "manifest.json").exists()
+    routine = (not (select or full_refresh or everything)
+               and all((state / name).exists() for name in ("manifest.json", "source_loads.json"))
                and settings.exists() and settings.read_text() == _settings_fingerprint(vars_yaml)
                and _views_and_seeds_present(warehouse, state / "manifest.json"))
     if routine:
-        args += ["--select", *ROUTINE_SELECTION, "--exclude", "tag:full_history_scan",
+        fresher = [f"source:{name}+" for name in _sources_with_new_loads(warehouse, state)]
+        args += ["--select", *ROUTINE_SELECTION, *fresher, "--exclude", "tag:full_history_scan",
                  "--exclude-resource-type", "unit_test", "--state", str(state)]
     return args, routine
 
@@ -87,10 +111,12 @@ def _views_and_seeds_present(warehouse: Path, manifest: Path) -> bool:
     return wanted <= present
 
 
-def save_build_state(warehouse: Path, vars_yaml: str | None) -> None:
-    """After a successful build: its manifest is what the next routine build compares the project with."""
+def save_build_state(warehouse: Path, vars_yaml: str | None, loads: dict[str, str]) -> None:
+    """After a successful build: its manifest and the loads it saw (`source_loads` taken before it ran)
+    are what the next routine build compares the project and the raw data with."""
     state = _state_dir(warehouse)
     state.mkdir(parents=True, exist_ok=True)
     target = Path(os.environ.get("DBT_TARGET_PATH") or dbt_target_dir(warehouse) / "target")
     shutil.copy2(target / "manifest.json", state / "manifest.json")
+    (state / "source_loads.json").write_text(json.dumps(loads, indent=1, sort_keys=True))
     (state / "settings.sha256").write_text(_settings_fingerprint(vars_yaml))

@@ -77,12 +77,15 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ai_margin.build import build_args, run_dbt, save_build_state
+    from ai_margin.build import build_args, run_dbt, save_build_state, source_loads
 
     warehouse = _existing_warehouse(args, first="load")
+    loads = source_loads(warehouse)
     dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all)
+    fresher = [a.removeprefix("source:").removesuffix("+") for a in dbt_args if a.startswith("source:")]
     say(f"Building models in {warehouse} (dbt build"
-        + (", routine: views, seeds and unit tests unchanged since the last build skipped)" if routine else ")"))
+        + (f", routine: what new loads ({', '.join(fresher) or 'none'}) and project changes touch)"
+           if routine else ")"))
     started = time.perf_counter()
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
     seconds = time.perf_counter() - started
@@ -92,7 +95,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
     if not args.select:
-        save_build_state(warehouse, args.vars)
+        save_build_state(warehouse, args.vars, loads)
     say(f"Build finished in {seconds:.1f}s")
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
@@ -308,16 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="dbt build: seeds, models and data tests",
                        description="Run `dbt build` on the warehouse: seeds, staging, intermediate and mart models, "
                                    "and every data test. Incremental models rebuild only the days whose inputs "
-                                   "changed. A routine build (same project as the last successful one) does not "
-                                   "re-create unchanged views and seeds and leaves unit tests to `ai-margin check`. "
+                                   "changed. A routine build (same project, profile and --vars as the last successful "
+                                   "build) runs only what is downstream of the sources loaded since that build and of "
+                                   "the models, seeds and tests changed since, and leaves unit tests to "
+                                   "`ai-margin check`. "
                                    "Exits non-zero if a model or an error-severity test fails.")
     _add_common(b, data_dir=False)
     b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_waterfall")
     b.add_argument("--vars", metavar="YAML", help="dbt vars, e.g. '{revenue_allocation_method: value_weights}'")
     b.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     b.add_argument("--all", action="store_true",
-                   help="also re-create views and seeds and run unit tests when the project is unchanged since the "
-                        "last build (a routine build skips them)")
+                   help="run every node even when a routine build would do (e.g. after editing raw tables by "
+                        "hand, which leaves no dlt load to detect)")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     b.set_defaults(func=cmd_build)
 

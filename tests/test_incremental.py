@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 
 from ai_margin.bench import _add_day
+from ai_margin.build import build_args
 from conftest import run_cli
 
 LATE_EVENTS = 50
@@ -37,8 +38,10 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     # the session's loaded and built warehouse, copied with its data: loads skip the files already in it
     data_dir, incremental, full = tmp_path / "data", tmp_path / "inc" / built_warehouse.name, tmp_path / "full.duckdb"
     shutil.copytree(small_dataset, data_dir)
-    # with dlt's working folder: from a fresh one, the loader's first run appends instead of upserting
+    # with dlt's working folder (from a fresh one, the loader's first run appends instead of upserting) and
+    # the dbt state of its last build (what a routine build compares with)
     shutil.copytree(built_warehouse.parent / ".dlt", incremental.parent / ".dlt")
+    shutil.copytree(built_warehouse.parent / ".dbt", incremental.parent / ".dbt")
     shutil.copy2(built_warehouse, incremental)
     before = tmp_path / "before.duckdb"
     shutil.copy2(built_warehouse, before)
@@ -56,8 +59,11 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
         f"select event_id from read_parquet('{data_dir}/usage/incremental/redelivered.parquet')").fetchone()[0]
     con.close()
     run_cli("load", "--data-dir", str(data_dir), "--warehouse", str(incremental), "--only", "usage_events")
-    # built on its own first: new and late events are priced one by one, no day is re-priced whole
-    run_cli("build", "--warehouse", str(incremental), "--quiet")
+    # built on its own first, as a routine build of what the new usage touches: new and late events are
+    # priced one by one, no day is re-priced whole
+    args, routine = build_args(incremental, select=None, vars_yaml=None, full_refresh=False, everything=False)
+    assert routine and "source:usage+" in args and not [a for a in args if a.startswith("source:stripe")]
+    assert "routine" in run_cli("build", "--warehouse", str(incremental), "--quiet").stdout
     con = duckdb.connect(str(incremental), read_only=True)
     late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
                            f"where event_id like '%-late-%'").fetchall()
@@ -73,7 +79,9 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
                           where provider_id = 'openai' and model_id = 'gpt-4o-mini'""").fetchone()[0] > 0
     con.close()
 
-    run_cli("build", "--warehouse", str(incremental), "--quiet")
+    # edited by hand, so no dlt load says the prices changed: --all (incremental models stay incremental)
+    assert not [a for a in build_args(incremental, None, None, False, False)[0] if a.startswith("source:")]
+    run_cli("build", "--warehouse", str(incremental), "--quiet", "--all")
     shutil.copy2(incremental, full)
     run_cli("build", "--warehouse", str(full), "--quiet", "--full-refresh")
 
@@ -116,8 +124,6 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
 def test_routine_build_only_when_the_warehouse_still_has_its_views(built_warehouse, tmp_path):
     """A routine build skips unchanged views and seeds, so it must not be chosen for a warehouse that lost
     them (a replaced or cleaned warehouse file beside the same dbt state)."""
-    from ai_margin.build import build_args
-
     warehouse = tmp_path / built_warehouse.name
     shutil.copy2(built_warehouse, warehouse)
     shutil.copytree(built_warehouse.parent / ".dbt", tmp_path / ".dbt")
