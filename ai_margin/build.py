@@ -67,40 +67,40 @@ def source_loads(warehouse: Path) -> dict[str, str]:
         con.close()
 
 
-def _sources_with_new_loads(warehouse: Path, state: Path) -> list[str]:
+def _sources_with_new_loads(manifest: dict, loads_then: dict[str, str], loads_now: dict[str, str]) -> list[str]:
     """The dbt sources whose raw dataset has a completed load the last successful build did not see."""
-    before = json.loads((state / "source_loads.json").read_text())
-    now = source_loads(warehouse)
-    changed = {schema for schema in before.keys() | now.keys() if before.get(schema) != now.get(schema)}
-    sources = json.loads((state / "manifest.json").read_text())["sources"].values()
-    return sorted({source["source_name"] for source in sources if source["schema"] in changed})
+    changed = {schema for schema in loads_then.keys() | loads_now.keys()
+               if loads_then.get(schema) != loads_now.get(schema)}
+    return sorted({source["source_name"] for source in manifest["sources"].values() if source["schema"] in changed})
 
 
 def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_refresh: bool,
-               everything: bool) -> tuple[list[str], bool]:
-    """(dbt build arguments, whether this is a routine build of what new loads and project changes touch)."""
+               everything: bool, loads: dict[str, str] | None = None) -> tuple[list[str], bool]:
+    """(dbt build arguments, whether this is a routine build of what new loads and project changes touch).
+    `loads`: the warehouse's `source_loads`, when the caller already read them."""
     args = ["build", *(["--select", select] if select else []), *(["--vars", vars_yaml] if vars_yaml else []),
             *(["--full-refresh"] if full_refresh else [])]
     state = _state_dir(warehouse)
-    settings = state / "settings.sha256"
     routine = (not (select or full_refresh or everything)
-               and all((state / name).exists() for name in ("manifest.json", "source_loads.json"))
-               and settings.exists() and settings.read_text() == _settings_fingerprint(vars_yaml)
-               and _views_and_seeds_present(warehouse, state / "manifest.json"))
+               and all((state / name).exists() for name in ("manifest.json", "source_loads.json", "settings.sha256"))
+               and (state / "settings.sha256").read_text() == _settings_fingerprint(vars_yaml))
     if routine:
-        fresher = [f"source:{name}+" for name in _sources_with_new_loads(warehouse, state)]
-        args += ["--select", *ROUTINE_SELECTION, *fresher, "--exclude", "tag:full_history_scan",
-                 "--exclude-resource-type", "unit_test", "--state", str(state)]
+        manifest = json.loads((state / "manifest.json").read_text())
+        routine = _views_and_seeds_present(warehouse, manifest)
+    if routine:
+        loads_then = json.loads((state / "source_loads.json").read_text())
+        fresher = _sources_with_new_loads(manifest, loads_then, source_loads(warehouse) if loads is None else loads)
+        args += ["--select", *ROUTINE_SELECTION, *(f"source:{name}+" for name in fresher),
+                 "--exclude", "tag:full_history_scan", "--exclude-resource-type", "unit_test", "--state", str(state)]
     return args, routine
 
 
-def _views_and_seeds_present(warehouse: Path, manifest: Path) -> bool:
+def _views_and_seeds_present(warehouse: Path, manifest: dict) -> bool:
     """Whether the warehouse still holds every view and seed the last build made: a routine build does not
-    re-create them, so a replaced or emptied warehouse file (`make clean`) gets a full build."""
+    re-create the unchanged ones, so a replaced or emptied warehouse file (`make clean`) gets a full build."""
     import duckdb
 
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    wanted = {(n["schema"], n.get("alias") or n["name"]) for n in nodes
+    wanted = {(n["schema"], n.get("alias") or n["name"]) for n in manifest["nodes"].values()
               if n["resource_type"] in ("model", "seed") and n["config"]["materialized"] in ("view", "seed")}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

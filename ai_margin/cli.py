@@ -81,7 +81,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     warehouse = _existing_warehouse(args, first="load")
     loads = source_loads(warehouse)
-    dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all)
+    dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all, loads)
     fresher = [a.removeprefix("source:").removesuffix("+") for a in dbt_args if a.startswith("source:")]
     say(f"Building models in {warehouse} (dbt build"
         + (f", routine: what new loads ({', '.join(fresher) or 'none'}) and project changes touch)"
