@@ -8,36 +8,56 @@
     select * from {{ model }} where {{ column_name }} > {{ limit }}
 {% endtest %}
 
-{#- Every row's parts add up to its total, exactly. -#}
-{% test adds_up(model, total, parts) %}
+{#- Every row's parts add up to its total, exactly. With `day_column`, on a day-partitioned incremental
+    model: the rows of the days its last build rebuilt (see in_days_built). -#}
+{% test adds_up(model, total, parts, day_column=none) %}
     select * from {{ model }}
     where {{ total }} <> {{ parts | join(' + ') }}
+    {%- if day_column %} and {{ in_days_built(model, day_column) }}{% endif %}
 {% endtest %}
 
-{% test unique_combination(model, columns) %}
+{#- No two rows share these columns. With `day_column` (one of them), on a day-partitioned incremental
+    model: the rows of the days its last build rebuilt, which are all a duplicate could be among. -#}
+{% test unique_combination(model, columns, day_column=none) %}
     select {{ columns | join(', ') }}, count(*) as n
     from {{ model }}
+    {%- if day_column %}
+    where {{ in_days_built(model, day_column) }}
+    {%- endif %}
     group by {{ columns | join(', ') }}
     having count(*) > 1
+{% endtest %}
+
+{#- Every row satisfies `expression`, checked for the rows of the days the model's last build rebuilt. -#}
+{% test expression_true_in_days_built(model, expression, day_column) %}
+    select * from {{ model }}
+    where not ({{ expression }}) and {{ in_days_built(model, day_column) }}
 {% endtest %}
 
 {#- Unique values in a day-partitioned incremental model, checked for the rows of the days its last build
     rebuilt (<model>__days_built: every day after a full build; the whole table when that record is
     missing) against the whole table: rows of the other days have not changed since the build that checked them. -#}
 {% test unique_in_days_built(model, column_name, day_column) %}
-    {%- set days = side_table('days_built', model) %}
-    {%- set has_days = relation_exists_now(days) %}
     select {{ column_name }}, count(*) as n
     from {{ model }}
-    {%- if has_days %}
     where {{ column_name }} in (
-        select {{ column_name }} from {{ model }}
-        where {{ day_column }} in (select day from {{ days }})
+        select {{ column_name }} from {{ model }} where {{ in_days_built(model, day_column) }}
     )
-    {%- endif %}
     group by {{ column_name }}
     having count(*) > 1
 {% endtest %}
+
+{#- Whether a row's day is one the last build of this day-partitioned incremental model rebuilt
+    (<model>__days_built: every day after a full build); always true when that record is missing. Rows of
+    the other days have not changed since the build that tested them. -#}
+{% macro in_days_built(model, day_column) -%}
+    {%- set days = side_table('days_built', model) -%}
+    {%- if relation_exists_now(days) -%}
+    {{ day_column }} in (select day from {{ days }})
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
 
 {#- Warns (or fails, by severity) on provider-days whose billed-minus-estimated residual passes
     var('max_reconciliation_residual_pct') of the estimate. -#}

@@ -57,16 +57,20 @@
     create or replace temporary table usage_arrived as
     select event_id, usage_date from {{ events }}
     where coalesce(file_fingerprint, '') in (select file_fingerprint from {{ files }});
+    -- rows of this table that arriving events replace: one pass over every event id, kept by row id
+    create or replace temporary table usage_replaced as
+    select rowid as row_id, usage_date from {{ this }} where event_id in (select event_id from usage_arrived);
     create or replace table {{ side_table('days_to_build') }} as
     select day from {{ reprice }}
     union
     select usage_date from usage_arrived
     union
     -- the day a re-delivered event was on before, if it moved
-    select usage_date from {{ this }} where event_id in (select event_id from usage_arrived);
+    select usage_date from usage_replaced;
+    delete from {{ this }} where rowid in (select row_id from usage_replaced);
     delete from {{ this }} where usage_date in (select day from {{ reprice }});
-    delete from {{ this }} where event_id in (select event_id from usage_arrived);
     drop table usage_arrived;
+    drop table usage_replaced;
     {%- else %}
     {{ _every_day_to_build() }}
     {%- endif %}

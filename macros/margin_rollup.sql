@@ -4,7 +4,8 @@
         {{ margin_period(grain, 'margin_date') }} as period_start,
         cast(customer_id as varchar) as customer_id,
         cast(feature as varchar) as feature,
-        cast(count(distinct margin_date) as bigint) as days,
+        -- one waterfall row per day, customer and feature (its unique_combination test)
+        cast(count(*) as bigint) as days,
         cast(sum(requests) as bigint) as requests,
         {% for col in ['revenue_usd', 'inference_cost_usd', 'orchestration_usage_cost_usd',
                        'orchestration_overhead_cost_usd', 'infrastructure_cost_usd', 'support_cost_usd',
