@@ -34,9 +34,8 @@
     where not ({{ expression }}) and {{ in_days_built(model, day_column) }}
 {% endtest %}
 
-{#- Unique values in a day-partitioned incremental model, checked for the rows of the days its last build
-    rebuilt (<model>__days_built: every day after a full build; the whole table when that record is
-    missing) against the whole table: rows of the other days have not changed since the build that checked them. -#}
+{#- Unique values in a day-partitioned incremental model: the values of the rows of the days its last build
+    rebuilt (see in_days_built), checked against the whole table. -#}
 {% test unique_in_days_built(model, column_name, day_column) %}
     select {{ column_name }}, count(*) as n
     from {{ model }}
