@@ -23,8 +23,9 @@
     - the events of usage files it has not priced yet, one by one: new days, late events of any age and
       re-delivered events (the loader's file fingerprint, not event time, says what is new; a late file
       costs its own events, not a re-pricing of the days it touches), in <this>__files_to_price;
-    - every event of the days whose resolved price changed, appeared or went away since the last run,
-      and of the last `usage_lookback_days` days priced (a safety net), in <this>__days_to_reprice.
+    - every event of the days priced already whose resolved price changed, appeared or went away since
+      the last run, and of the last `usage_lookback_days` days priced (a safety net), in
+      <this>__days_to_reprice.
     The rows they replace are deleted first (the model inserts them again), and every day that changed,
     including one a re-delivered event moved out of, goes to <this>__days_to_build for the post-hook
     and the models after this one. Without a record of the prices applied, every day is re-priced. -#}
@@ -44,11 +45,16 @@
     where usage_date > (select max(usage_date) from {{ this }}) - {{ var('usage_lookback_days') | int }}
     union
     {%- if has_applied %}
-    select coalesce(current_price.usage_date, applied.usage_date)
-    from {{ prices }} as current_price
-    full outer join {{ applied }} as applied
-        using (provider, model, service_tier, usage_date, context_tier_start)
-    where current_price is distinct from applied
+    -- only days with events priced already: a day whose prices just appeared because its first events
+    -- arrived (every new day) is priced event by event with its files, not by a scan of all events
+    select distinct usage_date from {{ this }}
+    where usage_date in (
+        select coalesce(current_price.usage_date, applied.usage_date)
+        from {{ prices }} as current_price
+        full outer join {{ applied }} as applied
+            using (provider, model, service_tier, usage_date, context_tier_start)
+        where current_price is distinct from applied
+    )
     {%- else %}
     select usage_date from {{ this }}
     union
