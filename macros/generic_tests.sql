@@ -35,13 +35,19 @@
 {% endtest %}
 
 {#- Unique values in a day-partitioned incremental model: the values of the rows of the days its last build
-    rebuilt (see in_days_built), checked against the whole table. -#}
-{% test unique_in_days_built(model, column_name, day_column) %}
+    rebuilt (see in_days_built), checked against the whole table. With `hash_column` (a hash of the
+    column), the whole table is searched by the narrow hash and the values compared only where hashes repeat. -#}
+{% test unique_in_days_built(model, column_name, day_column, hash_column=none) %}
+    {%- set key = hash_column or column_name %}
+    with repeated as (
+        select {{ key }} from {{ model }}
+        where {{ key }} in (select {{ key }} from {{ model }} where {{ in_days_built(model, day_column) }})
+        group by {{ key }}
+        having count(*) > 1
+    )
     select {{ column_name }}, count(*) as n
     from {{ model }}
-    where {{ column_name }} in (
-        select {{ column_name }} from {{ model }} where {{ in_days_built(model, day_column) }}
-    )
+    where {{ key }} in (select {{ key }} from repeated)
     group by {{ column_name }}
     having count(*) > 1
 {% endtest %}

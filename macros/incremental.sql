@@ -61,11 +61,15 @@
     select usage_date from {{ events }}
     {%- endif %};
     create or replace temporary table usage_arrived as
-    select event_id, usage_date from {{ events }}
+    select event_id, hash(event_id) as event_id_hash, usage_date from {{ events }}
     where coalesce(file_fingerprint, '') in (select file_fingerprint from {{ files }});
-    -- rows of this table that arriving events replace: one pass over every event id, kept by row id
+    -- rows of this table that arriving events replace: candidates by id hash (a narrow column: reading
+    -- every event id costs far more), then the exact ids among them; kept by row id
+    create or replace temporary table usage_candidates as
+    select rowid as row_id from {{ this }} where event_id_hash in (select event_id_hash from usage_arrived);
     create or replace temporary table usage_replaced as
-    select rowid as row_id, usage_date from {{ this }} where event_id in (select event_id from usage_arrived);
+    select rowid as row_id, usage_date from {{ this }}
+    where rowid in (select row_id from usage_candidates) and event_id in (select event_id from usage_arrived);
     create or replace table {{ side_table('days_to_build') }} as
     select day from {{ reprice }}
     union
@@ -76,6 +80,7 @@
     delete from {{ this }} where rowid in (select row_id from usage_replaced);
     delete from {{ this }} where usage_date in (select day from {{ reprice }});
     drop table usage_arrived;
+    drop table usage_candidates;
     drop table usage_replaced;
     {%- else %}
     {{ _every_day_to_build() }}
