@@ -61,7 +61,7 @@
     select usage_date from {{ events }}
     {%- endif %};
     create or replace temporary table usage_arrived as
-    select event_id, hash(event_id) as event_id_hash, usage_date from {{ events }}
+    select event_id, {{ event_id_hash('event_id') }} as event_id_hash, usage_date from {{ events }}
     where coalesce(file_fingerprint, '') in (select file_fingerprint from {{ files }});
     -- rows of this table that arriving events replace: candidates by id hash (a narrow column: reading
     -- every event id costs far more), then the exact ids among them; kept by row id
@@ -85,6 +85,12 @@
     {%- else %}
     {{ _every_day_to_build() }}
     {%- endif %}
+{%- endmacro -%}
+
+{#- int_usage_events_priced.event_id_hash: the top 64 bits of the id's MD5. Stored hashes must match the
+    ones computed in later runs, and DuckDB's hash() may change between versions; MD5 does not. -#}
+{%- macro event_id_hash(column) -%}
+    cast(md5_number({{ column }}) >> 64 as ubigint)
 {%- endmacro -%}
 
 {#- The events int_usage_events_priced prices in this run (see usage_days_to_reprice). `events` is a

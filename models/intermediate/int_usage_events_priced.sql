@@ -116,7 +116,7 @@ final as (
     select
         event_id,
         -- a narrow key for incremental runs to find re-delivered events without reading every event id
-        hash(event_id) as event_id_hash,
+        {{ event_id_hash('event_id') }} as event_id_hash,
         occurred_at,
         usage_date,
         customer_id,
