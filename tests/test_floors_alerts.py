@@ -129,6 +129,30 @@ def test_check_passes_on_clean_data_and_fails_once_a_tie_out_breaks(clean, tmp_p
     assert "assert_margin_revenue_ties_to_recognized_revenue: fail" in proc.stdout
 
 
+def test_check_catches_repeats_and_broken_rows_in_the_day_partitioned_tables(clean, tmp_path):
+    # the tests scoped to the days a table's last build rebuilt (every day, after a full build)
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(clean, broken)
+    con = duckdb.connect(str(broken))
+    for sql in ["insert into marts.fct_margin_waterfall select * from marts.fct_margin_waterfall limit 1",
+                "update marts.fct_margin_waterfall set gross_margin_usd = gross_margin_usd + 1 "
+                "where customer_id = (select max(customer_id) from marts.fct_margin_waterfall)",
+                "insert into intermediate.int_usage_events_priced "
+                "select * from intermediate.int_usage_events_priced limit 1",
+                "update intermediate.int_usage_events_priced set uncached_input_tokens = -1 "
+                "where event_id = (select max(event_id) from intermediate.int_usage_events_priced)"]:
+        con.execute(sql)
+    con.close()
+    proc = run_cli("check", "--warehouse", str(broken), check=False)
+    assert proc.returncode == 1
+    failed = {line.split(": fail")[0].strip() for line in proc.stdout.splitlines() if ": fail" in line}
+    for prefix in ["unique_combination_fct_margin_waterfall_",
+                   "adds_up_fct_margin_waterfall_margin_date__total_cost_usd",
+                   "unique_in_days_built_int_usage_events_priced_event_id",
+                   "expression_true_in_days_built_int_usage_events_priced_"]:
+        assert any(name.startswith(prefix) for name in failed), (prefix, proc.stdout)
+
+
 def test_check_fails_when_a_floor_exception_is_past_its_review_date(clean, tmp_path):
     expired = _altered_copy(clean, tmp_path, "update seeds.features set floor_exception_reason = 'launch pricing', "
                             "floor_exception_review_date = date '2020-01-31' where feature = 'summarize'")
