@@ -5,11 +5,12 @@
 --
 -- Incremental (macros/incremental.sql): a run prices
 --   - the events of usage files this table has not priced yet, one by one (a new day, late events of
---     any age, re-delivered events: detected by the loader's file fingerprint, not by event time);
---   - every event of the days whose price in force changed (catalog, overrides, tier multipliers,
---     context tiers: the resolved prices of the last run are kept in <this>__prices_applied by the
---     post-hook and compared), and of the last `usage_lookback_days` days priced (a safety net, off by
---     default);
+--     any age, re-delivered events: detected by the loader's file fingerprint, not by event time, and
+--     found among the priced rows by event_id_hash);
+--   - every event of the days priced already whose price in force changed (catalog, overrides, tier
+--     multipliers, context tiers: the resolved prices of the last run are kept in <this>__prices_applied
+--     by the post-hook and compared), and of the last `usage_lookback_days` days priced (a safety net,
+--     off by default);
 -- and replaces the rows they re-price. The days that changed go on to the models after this one.
 -- A change to this model's own SQL needs `ai-margin build --full-refresh`.
 {{ config(
