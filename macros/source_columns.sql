@@ -6,15 +6,15 @@
     first non-null one per row wins. The output column is the first alternative. -#}
 {% macro source_columns(source_name, table_name, columns) -%}
     {%- set src = source(source_name, table_name) -%}
+    {#- Asked of the database, not of dbt's relation cache: a thread that lists a source schema fills the
+        cache one table at a time, and another thread reading it meanwhile would not see a table that
+        exists (its staging view would then read nothing, and its rows silently leave every mart). -#}
     {%- set existing = [] -%}
-    {%- set ns = namespace(relation=none) -%}
     {%- if execute -%}
-        {%- set ns.relation = adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier) -%}
-        {%- if ns.relation is not none -%}
-            {%- for col in adapter.get_columns_in_relation(ns.relation) -%}
-                {%- do existing.append(col.name | lower) -%}
-            {%- endfor -%}
-        {%- endif -%}
+        {%- set found = run_query("select lower(column_name) from duckdb_columns() where database_name = '"
+                                  ~ src.database ~ "' and schema_name = '" ~ src.schema ~ "' and table_name = '"
+                                  ~ src.identifier ~ "'") -%}
+        {%- do existing.extend(found.columns[0].values()) -%}
     {%- endif %}
     select
     {%- for spec, data_type in columns.items() %}
@@ -23,5 +23,5 @@
         {%- for n in names if n | lower in existing %}{% do present.append(n) %}{% endfor %}
         {% if present | length > 1 %}coalesce({% for n in present %}cast({{ adapter.quote(n | lower) }} as {{ data_type }}){{ ", " if not loop.last }}{% endfor %}){% elif present %}cast({{ adapter.quote(present[0] | lower) }} as {{ data_type }}){% else %}cast(null as {{ data_type }}){% endif %} as {{ adapter.quote(names[0]) }}{{ "," if not loop.last }}
     {%- endfor %}
-    from {% if ns.relation is not none or not execute %}{{ src }}{% else %}(select 1 as _none) as _missing_table where false{% endif %}
+    from {% if existing or not execute %}{{ src }}{% else %}(select 1 as _none) as _missing_table where false{% endif %}
 {%- endmacro %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,7 +36,29 @@ def small_dataset(tmp_path_factory) -> Path:
 def built_warehouse(small_dataset, tmp_path_factory) -> Path:
     warehouse = tmp_path_factory.mktemp("wh") / "ai_margin.duckdb"
     run_cli("run", "--data-dir", str(small_dataset), "--warehouse", str(warehouse), "--quiet")
+    assert_staging_reads_every_raw_table(warehouse)
     return warehouse
+
+
+def assert_staging_reads_every_raw_table(warehouse: Path) -> None:
+    """No staging view was built as "raw table missing" (zero rows) while its raw table exists: the
+    bills of a whole provider once vanished from every mart that way (macros/source_columns.sql)."""
+    manifest = json.loads((warehouse.parent / ".dbt" / "ai_margin" / "target" / "manifest.json").read_text())
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        raw_tables = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
+        empty_views = {name for (name,) in con.execute(
+            "select view_name from duckdb_views() where schema_name = 'staging' and sql like '%_missing_table%'"
+        ).fetchall()}
+    finally:
+        con.close()
+    wrongly_empty = [
+        (node["name"], source["schema"], source["identifier"])
+        for node in manifest["nodes"].values() if node["resource_type"] == "model" and node["name"] in empty_views
+        for source in (manifest["sources"][s] for s in node["depends_on"]["nodes"] if s.startswith("source."))
+        if (source["schema"], source["identifier"]) in raw_tables
+    ]
+    assert not wrongly_empty, f"staging views built as if their raw table were missing: {wrongly_empty}"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import duckdb
 
 from ai_margin.bench import _add_day
 from ai_margin.build import build_args
-from conftest import run_cli
+from conftest import assert_staging_reads_every_raw_table, run_cli
 
 LATE_EVENTS = 50
 
@@ -84,6 +84,7 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     # edited by hand, so no dlt load says the prices changed: --all (incremental models stay incremental)
     assert not [a for a in build_args(incremental, None, None, False, False)[0] if a.startswith("source:")]
     run_cli("build", "--warehouse", str(incremental), "--quiet", "--all")
+    assert_staging_reads_every_raw_table(incremental)
     shutil.copy2(incremental, full)
     run_cli("build", "--warehouse", str(full), "--quiet", "--full-refresh")
 
