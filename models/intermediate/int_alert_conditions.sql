@@ -4,6 +4,8 @@
 -- under the minimum calls) are not judged.
 -- Thresholds are dbt vars (dbt_project.yml, prefix `alert_`). Statistics (z-scores, ratios, shares) are
 -- computed in double precision: they rank and flag, they are never summed into money.
+-- Day windows are ranges of whole days over dates (`range between 6 preceding`): an interval would cast
+-- the dates to timestamps, and each window would sort the rows apart instead of sharing one sort.
 {% set baseline_window_days = var('alert_baseline_days', 28) %}
 {% set min_baseline_days = var('alert_min_baseline_days', 14) %}
 {% set rise_factor = 1 + var('alert_cost_per_request_rise_pct', 15) / 100 %}
@@ -88,8 +90,8 @@ customer_rolling as (
     select
         customer_days.*,
         customers.signup_date,
-        sum(revenue_usd) over (by_day range between interval 6 day preceding and current row) as revenue_7d_usd,
-        sum(total_cost_usd) over (by_day range between interval 6 day preceding and current row) as total_cost_7d_usd,
+        sum(revenue_usd) over (by_day range between 6 preceding and current row) as revenue_7d_usd,
+        sum(total_cost_usd) over (by_day range between 6 preceding and current row) as total_cost_7d_usd,
         min(margin_date) over (partition by customer_id) as first_margin_date,
         sum(revenue_usd) over (by_day rows between unbounded preceding and current row) as revenue_to_date_usd,
         sum(total_cost_usd) over (by_day rows between unbounded preceding and current row) as total_cost_to_date_usd
@@ -157,7 +159,7 @@ cost_scores as (
         mad(cast(cost_usd as double)) over baseline_window * 1.4826 as baseline_scale
     from judged_cost_series
     window baseline_window as (partition by entity_type, entity_id order by cost_date
-                        range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
+                        range between {{ baseline_window_days }} preceding and 1 preceding)
 
 ),
 
@@ -194,7 +196,8 @@ cost_anomalies as (
 ),
 
 -- agent loops: a customer's busiest workflow (or its calls) far above its own trailing baseline
-customer_activity as (
+-- materialized: for the qualify below, DuckDB would otherwise aggregate the usage twice
+customer_activity as materialized (
 
     select usage_date, customer_id, sum(requests) as requests, max(max_calls_per_workflow) as max_calls_per_workflow
     from {{ ref('int_usage_cost_drivers_daily') }}
@@ -220,7 +223,7 @@ activity_baselines as (
         median(requests) over baseline_window as baseline_requests
     from judged_customer_activity
     window baseline_window as (partition by customer_id order by usage_date
-                        range between interval {{ baseline_window_days }} day preceding and interval 1 day preceding)
+                        range between {{ baseline_window_days }} preceding and 1 preceding)
 
 ),
 
