@@ -79,32 +79,49 @@ pool_days_usd as (
 
 ),
 
-usage_rows as (
-
-    select
-        *,
-        sum(requests) over (partition by usage_date, customer_id) as customer_day_requests
-    from (
-        select
-            usage_date,
-            customer_id,
-            feature,
-            sum(requests) as requests,
-            sum(input_tokens + output_tokens) as tokens,
-            sum(estimated_cost_usd) as estimated_cost_usd
-        from {{ ref('int_inference_cost_reconciled') }}
-        where is_production and requests > 0 and {{ in_days_to_build('usage_date') }}
-        group by all
-    )
-
-),
-
 customer_revenue as (
 
     select revenue_date, customer_id, greatest(sum(revenue_usd), 0) as revenue_usd
     from {{ ref('int_revenue_recognized_daily') }}
     where {{ in_days_to_build('revenue_date') }}
     group by all
+
+),
+
+-- each usage row's weight under every basis, worked out once per row before the rows meet the day's
+-- pools (the join below repeats every row once per pool)
+usage_rows as (
+
+    select
+        usage.usage_date,
+        usage.customer_id,
+        usage.feature,
+        cast(usage.estimated_cost_usd as double) as inference_cost_weight,
+        cast(usage.requests as double) as requests_weight,
+        cast(usage.tokens as double) as tokens_weight,
+        coalesce(cast(customer_revenue.revenue_usd as double), 0) * usage.requests / usage.customer_day_requests
+            as revenue_weight,
+        usage.requests / usage.customer_day_requests as customers_weight
+    from (
+        select
+            *,
+            sum(requests) over (partition by usage_date, customer_id) as customer_day_requests
+        from (
+            select
+                usage_date,
+                customer_id,
+                feature,
+                sum(requests) as requests,
+                sum(input_tokens + output_tokens) as tokens,
+                sum(estimated_cost_usd) as estimated_cost_usd
+            from {{ ref('int_inference_cost_reconciled') }}
+            where is_production and requests > 0 and {{ in_days_to_build('usage_date') }}
+            group by all
+        )
+    ) as usage
+    left join customer_revenue
+        on customer_revenue.revenue_date = usage.usage_date
+        and customer_revenue.customer_id = usage.customer_id
 
 ),
 
@@ -119,20 +136,16 @@ weighted as (
         usage_rows.customer_id,
         usage_rows.feature,
         case pool_days_usd.allocation_basis
-            when 'inference_cost' then cast(usage_rows.estimated_cost_usd as double)
-            when 'requests' then cast(usage_rows.requests as double)
-            when 'tokens' then cast(usage_rows.tokens as double)
-            when 'revenue' then coalesce(cast(customer_revenue.revenue_usd as double), 0) * usage_rows.requests
-                / usage_rows.customer_day_requests
-            when 'customers' then usage_rows.requests / usage_rows.customer_day_requests
+            when 'inference_cost' then usage_rows.inference_cost_weight
+            when 'requests' then usage_rows.requests_weight
+            when 'tokens' then usage_rows.tokens_weight
+            when 'revenue' then usage_rows.revenue_weight
+            when 'customers' then usage_rows.customers_weight
         end as weight
     from pool_days_usd
     inner join usage_rows
         on usage_rows.usage_date = pool_days_usd.cost_date
         and (pool_days_usd.pool_feature is null or usage_rows.feature = pool_days_usd.pool_feature)
-    left join customer_revenue
-        on customer_revenue.revenue_date = usage_rows.usage_date
-        and customer_revenue.customer_id = usage_rows.customer_id
 
 ),
 
