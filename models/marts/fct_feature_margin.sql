@@ -1,7 +1,9 @@
--- One row per feature over the loaded period.
-with daily as (
+-- One row per feature over the loaded period, summed from the monthly rollup: the same sums as over
+-- the waterfall's days, from about 20 times fewer rows (a customer active in a month was active on
+-- one of its days: requests are never negative).
+with monthly as (
 
-    select * from {{ ref('fct_margin_waterfall') }}
+    select * from {{ ref('fct_margin_monthly') }}
 
 ),
 
@@ -22,7 +24,7 @@ totals as (
         sum(inference_cost_usd + orchestration_usage_cost_usd) as usage_cost_usd,
         sum(total_cost_usd) as total_cost_usd,
         sum(gross_margin_usd) as gross_margin_usd
-    from daily
+    from monthly
     group by feature
 
 ),
