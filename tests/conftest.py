@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ai_margin.paths import dbt_target_dir
+
 os.environ.setdefault("DATA_WRITER__TIMESTAMP_TIMEZONE", "")
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
@@ -43,7 +45,7 @@ def built_warehouse(small_dataset, tmp_path_factory) -> Path:
 def assert_staging_reads_every_raw_table(warehouse: Path) -> None:
     """No staging view was built as "raw table missing" (zero rows) while its raw table exists: the
     bills of a whole provider once vanished from every mart that way (macros/source_columns.sql)."""
-    manifest = json.loads((warehouse.parent / ".dbt" / "ai_margin" / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_target_dir(warehouse) / "target" / "manifest.json").read_text())
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         raw_tables = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
