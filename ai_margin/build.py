@@ -44,6 +44,24 @@ def _state_dir(warehouse: Path) -> Path:
     return dbt_target_dir(warehouse) / "last_build"
 
 
+def _target_path(warehouse: Path) -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH") or dbt_target_dir(warehouse) / "target")
+
+
+def project_fingerprint() -> str:
+    """The files dbt parses (the model, seed, macro, test and analysis paths of dbt_project.yml)."""
+    import yaml
+
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    digest = hashlib.sha256()
+    for key in ("model-paths", "seed-paths", "macro-paths", "test-paths", "analysis-paths", "snapshot-paths"):
+        for folder in project.get(key, []):
+            for path in sorted((PROJECT_DIR / folder).rglob("*")):
+                if path.is_file():
+                    digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _settings_fingerprint(vars_yaml: str | None) -> str:
     """What state:modified cannot see: project-wide settings and vars, and the profile."""
     digest = hashlib.sha256()
@@ -92,7 +110,19 @@ def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_
         fresher = _sources_with_new_loads(manifest, loads_then, source_loads(warehouse) if loads is None else loads)
         args += ["--select", *ROUTINE_SELECTION, *(f"source:{name}+" for name in fresher),
                  "--exclude", "tag:full_history_scan", "--exclude-resource-type", "unit_test", "--state", str(state)]
+        # an unchanged project has the manifest of the last build already: dbt need not write it again
+        # (twice per build, with its graph: about 0.5 s); run_build writes run_results.json itself
+        if (state / "project.sha256").exists() and (state / "project.sha256").read_text() == project_fingerprint():
+            args += ["--no-write-json"]
     return args, routine
+
+
+def run_build(args: list[str], warehouse: Path, quiet: bool = False):
+    """run_dbt for `build_args`: with --no-write-json, still writes the run's results where dbt would."""
+    result = run_dbt(args, warehouse, quiet=quiet)
+    if "--no-write-json" in args and result.result is not None:
+        result.result.write(str(_target_path(warehouse) / "run_results.json"))
+    return result
 
 
 def _views_and_seeds_present(warehouse: Path, manifest: dict) -> bool:
@@ -111,12 +141,15 @@ def _views_and_seeds_present(warehouse: Path, manifest: dict) -> bool:
     return wanted <= present
 
 
-def save_build_state(warehouse: Path, vars_yaml: str | None, loads: dict[str, str]) -> None:
-    """After a successful build: its manifest and the loads it saw (`source_loads` taken before it ran)
-    are what the next routine build compares the project and the raw data with."""
+def save_build_state(warehouse: Path, args: list[str], vars_yaml: str | None, loads: dict[str, str],
+                     project: str) -> None:
+    """After a successful build of `args`: its manifest, the project files it parsed (`project_fingerprint`
+    taken before it ran) and the loads it saw (`source_loads`, idem) are what the next routine build
+    compares the project and the raw data with."""
     state = _state_dir(warehouse)
     state.mkdir(parents=True, exist_ok=True)
-    target = Path(os.environ.get("DBT_TARGET_PATH") or dbt_target_dir(warehouse) / "target")
-    shutil.copy2(target / "manifest.json", state / "manifest.json")
+    if "--no-write-json" not in args:  # else the state holds this project's manifest already
+        shutil.copy2(_target_path(warehouse) / "manifest.json", state / "manifest.json")
     (state / "source_loads.json").write_text(json.dumps(loads, indent=1, sort_keys=True))
     (state / "settings.sha256").write_text(_settings_fingerprint(vars_yaml))
+    (state / "project.sha256").write_text(project)

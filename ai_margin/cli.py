@@ -77,17 +77,17 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ai_margin.build import build_args, run_dbt, save_build_state, source_loads
+    from ai_margin.build import build_args, project_fingerprint, run_build, save_build_state, source_loads
 
     warehouse = _existing_warehouse(args, first="load")
-    loads = source_loads(warehouse)
+    loads, project = source_loads(warehouse), project_fingerprint()
     dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all, loads)
     fresher = [a.removeprefix("source:").removesuffix("+") for a in dbt_args if a.startswith("source:")]
     say(f"Building models in {warehouse} (dbt build"
         + (f", routine: what new loads ({', '.join(fresher) or 'none'}) and project changes touch)"
            if routine else ")"))
     started = time.perf_counter()
-    result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
+    result = run_build(dbt_args, warehouse, quiet=args.quiet)
     seconds = time.perf_counter() - started
     floor_breaches = _failed_nodes(result, tag="margin_floor")
     if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
@@ -95,7 +95,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
     if not args.select:
-        save_build_state(warehouse, args.vars, loads)
+        save_build_state(warehouse, dbt_args, args.vars, loads, project)
     say(f"Build finished in {seconds:.1f}s")
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are

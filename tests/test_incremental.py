@@ -2,6 +2,7 @@
 then a price correction, incremental `ai-margin build`s give the same marts, row for row, as
 `ai-margin build --full-refresh` of the same data."""
 
+import json
 import shutil
 from datetime import date
 
@@ -9,6 +10,7 @@ import duckdb
 
 from ai_margin.bench import _add_day
 from ai_margin.build import build_args
+from ai_margin.paths import dbt_target_dir
 from conftest import assert_staging_reads_every_raw_table, run_cli
 
 LATE_EVENTS = 50
@@ -65,7 +67,12 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     # priced one by one, no day is re-priced whole
     args, routine = build_args(incremental, select=None, vars_yaml=None, full_refresh=False, everything=False)
     assert routine and "source:usage+" in args and not [a for a in args if a.startswith("source:stripe")]
+    # the project has not changed since the last build: dbt keeps its manifest, the CLI writes the results
+    assert "--no-write-json" in args
+    run_results = dbt_target_dir(incremental) / "target" / "run_results.json"
+    run_results.unlink()
     assert "routine" in run_cli("build", "--warehouse", str(incremental), "--quiet").stdout
+    assert any(r["unique_id"].endswith(".int_usage_events_priced") for r in json.loads(run_results.read_text())["results"])
     con = duckdb.connect(str(incremental), read_only=True)
     late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
                            f"where event_id like '%-late-%'").fetchall()
