@@ -93,9 +93,11 @@ def _sources_with_new_loads(manifest: dict, loads_then: dict[str, str], loads_no
 
 
 def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_refresh: bool,
-               everything: bool, loads: dict[str, str] | None = None) -> tuple[list[str], bool]:
+               everything: bool, loads: dict[str, str] | None = None,
+               project: str | None = None) -> tuple[list[str], bool]:
     """(dbt build arguments, whether this is a routine build of what new loads and project changes touch).
-    `loads`: the warehouse's `source_loads`, when the caller already read them."""
+    `loads`, `project`: the warehouse's `source_loads` and the `project_fingerprint`, when the caller
+    already has them."""
     args = ["build", *(["--select", select] if select else []), *(["--vars", vars_yaml] if vars_yaml else []),
             *(["--full-refresh"] if full_refresh else [])]
     state = _state_dir(warehouse)
@@ -112,7 +114,8 @@ def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_
                  "--exclude", "tag:full_history_scan", "--exclude-resource-type", "unit_test", "--state", str(state)]
         # an unchanged project has the manifest of the last build already: dbt need not write it again
         # (twice per build, with its graph: about 0.5 s); run_build writes run_results.json itself
-        if (state / "project.sha256").exists() and (state / "project.sha256").read_text() == project_fingerprint():
+        kept = state / "project.sha256"
+        if kept.exists() and kept.read_text() == (project or project_fingerprint()):
             args += ["--no-write-json"]
     return args, routine
 

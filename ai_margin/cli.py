@@ -81,7 +81,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     warehouse = _existing_warehouse(args, first="load")
     loads, project = source_loads(warehouse), project_fingerprint()
-    dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all, loads)
+    dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all, loads, project)
     fresher = [a.removeprefix("source:").removesuffix("+") for a in dbt_args if a.startswith("source:")]
     say(f"Building models in {warehouse} (dbt build"
         + (f", routine: what new loads ({', '.join(fresher) or 'none'}) and project changes touch)"

@@ -72,7 +72,8 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     run_results = dbt_target_dir(incremental) / "target" / "run_results.json"
     run_results.unlink()
     assert "routine" in run_cli("build", "--warehouse", str(incremental), "--quiet").stdout
-    assert any(r["unique_id"].endswith(".int_usage_events_priced") for r in json.loads(run_results.read_text())["results"])
+    built = [r["unique_id"] for r in json.loads(run_results.read_text())["results"]]
+    assert "model.ai_margin.int_usage_events_priced" in built
     con = duckdb.connect(str(incremental), read_only=True)
     late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
                            f"where event_id like '%-late-%'").fetchall()
