@@ -24,6 +24,12 @@ def test_marts_built_and_tie_out(query, small_dataset):
     daily = query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_margin_waterfall")[0]
     assert query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_customer_margin")[0] == daily
     assert query("select sum(revenue_usd), sum(total_cost_usd) from marts.fct_feature_margin")[0] == daily
+    # and each feature's row (summed from the monthly rollup) is its days' sums in the waterfall
+    by_feature = """select feature, count(distinct customer_id) filter (where requests > 0), sum(requests),
+                           sum(revenue_usd), sum(inference_cost_usd), sum(total_cost_usd), sum(gross_margin_usd)
+                    from marts.fct_margin_waterfall group by feature"""
+    assert set(query("""select feature, active_customers, requests, revenue_usd, inference_cost_usd, total_cost_usd,
+                               gross_margin_usd from marts.fct_feature_margin""")) == set(query(by_feature))
 
 
 def test_effective_usage_cost_ties_to_provider_bills(query):
