@@ -6,6 +6,9 @@
 -- computed in double precision: they rank and flag, they are never summed into money.
 -- Day windows are ranges of whole days over dates (`range between 6 preceding`): an interval would cast
 -- the dates to timestamps, and each window would sort the rows apart instead of sharing one sort.
+-- A view: fct_margin_alerts is its one reader and runs it once per build, so storing its ~250k rows per
+-- build (write, then drop the previous copy) only lengthened the build; analysts still query it.
+{{ config(materialized='view') }}
 {% set baseline_window_days = var('alert_baseline_days', 28) %}
 {% set min_baseline_days = var('alert_min_baseline_days', 14) %}
 {% set rise_factor = 1 + var('alert_cost_per_request_rise_pct', 15) / 100 %}
