@@ -70,11 +70,22 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     # the project has not changed since the last build: dbt neither compares it with the last build's
     # manifest (state:modified) nor writes its own; the CLI writes the results
     assert "--no-write-json" in args and "--state" not in args
+    # nor re-creates its views, since the raw columns they select are those of the last build: a new
+    # column (here, as if the last build had seen other columns) re-creates them
+    assert "config.materialized:view" in args
+    kept_columns = dbt_target_dir(incremental) / "last_build" / "raw_columns.sha256"
+    kept = kept_columns.read_text()
+    kept_columns.write_text("other columns")
+    assert "config.materialized:view" not in build_args(incremental, None, None, False, False)[0]
+    kept_columns.write_text(kept)
     run_results = dbt_target_dir(incremental) / "target" / "run_results.json"
     run_results.unlink()
     assert "routine" in run_cli("build", "--warehouse", str(incremental), "--quiet").stdout
     built = [r["unique_id"] for r in json.loads(run_results.read_text())["results"]]
     assert "model.ai_margin.int_usage_events_priced" in built
+    # the views were left as they were, but the tests on them checked the new data
+    assert "model.ai_margin.stg_usage__files" not in built
+    assert [n for n in built if n.startswith("test.ai_margin.quarantine_share_below_stg_usage__files")]
     con = duckdb.connect(str(incremental), read_only=True)
     late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
                            f"where event_id like '%-late-%'").fetchall()

@@ -1,5 +1,7 @@
 -- Context-size tier starts (in input tokens) of every (provider, model) in usage whose catalog price
 -- has tiers: a call whose input tokens pass a start is priced at that tier.
+-- A view: a few rows over two small tables, read by the price resolution and the pricing.
+{{ config(materialized='view') }}
 with matched as (
 
     select * from {{ ref('int_usage_models_matched') }} where has_catalog_match

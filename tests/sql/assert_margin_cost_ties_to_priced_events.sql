@@ -1,4 +1,6 @@
 -- The mart's estimated inference cost equals the sum of priced production events in its window, exactly.
+-- It reads every priced event: routine builds check the days they rebuilt instead (..._by_day).
+{{ config(tags=['full_history_scan']) }}
 with window_days as (
     select min(margin_date) as from_date, max(margin_date) as to_date from {{ ref('fct_margin_waterfall') }}
 ),
