@@ -41,6 +41,7 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
 # the new days covers what changed, to `ai-margin check` and the test suite. Everything runs when there
 # is no such build yet, when the project settings, profile or --vars changed, with --full-refresh and
 # with --all (also the way to rebuild after editing raw tables by hand, which leaves no dlt load).
+# Views stay as they are while neither the project nor the raw tables' columns changed (build_args).
 ROUTINE_SELECTION = ["state:modified+"]
 
 
@@ -82,9 +83,10 @@ class BuildInputs:
     loads: dict[str, str]  # the last completed dlt load of each raw dataset (schema)
     raw_columns: str  # fingerprint of the columns of every raw table (what the staging views select)
     project: str  # project_fingerprint()
+    settings: str  # _settings_fingerprint(vars)
 
     @classmethod
-    def read(cls, warehouse: Path) -> "BuildInputs":
+    def read(cls, warehouse: Path, vars_yaml: str | None) -> "BuildInputs":
         import duckdb
 
         con = duckdb.connect(str(warehouse), read_only=True)
@@ -97,7 +99,8 @@ class BuildInputs:
                                   "where list_contains(?, schema_name) order by all", [schemas]).fetchall()
         finally:
             con.close()
-        return cls(loads, hashlib.sha256(repr(columns).encode()).hexdigest(), project_fingerprint())
+        return cls(loads, hashlib.sha256(repr(columns).encode()).hexdigest(), project_fingerprint(),
+                   _settings_fingerprint(vars_yaml))
 
 
 def _sources_with_new_loads(manifest: dict, loads_then: dict[str, str], loads_now: dict[str, str]) -> list[str]:
@@ -110,18 +113,18 @@ def _sources_with_new_loads(manifest: dict, loads_then: dict[str, str], loads_no
 def build_args(warehouse: Path, select: str | None, vars_yaml: str | None, full_refresh: bool,
                everything: bool, inputs: BuildInputs | None = None) -> tuple[list[str], bool]:
     """(dbt build arguments, whether this is a routine build of what new loads and project changes touch).
-    `inputs`: the warehouse's `BuildInputs`, when the caller already has them."""
+    `inputs`: the warehouse's `BuildInputs` (with the same vars), when the caller already has them."""
+    inputs = inputs or BuildInputs.read(warehouse, vars_yaml)
     args = ["build", *(["--select", select] if select else []), *(["--vars", vars_yaml] if vars_yaml else []),
             *(["--full-refresh"] if full_refresh else [])]
     state = _state_dir(warehouse)
     routine = (not (select or full_refresh or everything)
                and all((state / name).exists() for name in ("manifest.json", "source_loads.json", "settings.sha256"))
-               and _kept(state, "settings.sha256") == _settings_fingerprint(vars_yaml))
+               and _kept(state, "settings.sha256") == inputs.settings)
     if routine:
         manifest = json.loads((state / "manifest.json").read_text())
         routine = _views_and_seeds_present(warehouse, manifest)
     if routine:
-        inputs = inputs or BuildInputs.read(warehouse)
         loads_then = json.loads((state / "source_loads.json").read_text())
         fresher = [f"source:{name}+" for name in _sources_with_new_loads(manifest, loads_then, inputs.loads)]
         exclude = ["tag:full_history_scan"]
@@ -175,7 +178,7 @@ def _views_and_seeds_present(warehouse: Path, manifest: dict) -> bool:
     return wanted <= present
 
 
-def save_build_state(warehouse: Path, args: list[str], vars_yaml: str | None, inputs: BuildInputs) -> None:
+def save_build_state(warehouse: Path, args: list[str], inputs: BuildInputs) -> None:
     """After a successful build of `args`: its manifest and the `BuildInputs` it saw (taken before it ran)
     are what the next routine build compares the project and the raw data with."""
     state = _state_dir(warehouse)
@@ -184,5 +187,5 @@ def save_build_state(warehouse: Path, args: list[str], vars_yaml: str | None, in
         shutil.copy2(_target_path(warehouse) / "manifest.json", state / "manifest.json")
     (state / "source_loads.json").write_text(json.dumps(inputs.loads, indent=1, sort_keys=True))
     (state / "raw_columns.sha256").write_text(inputs.raw_columns)
-    (state / "settings.sha256").write_text(_settings_fingerprint(vars_yaml))
+    (state / "settings.sha256").write_text(inputs.settings)
     (state / "project.sha256").write_text(inputs.project)

@@ -80,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ai_margin.build import BuildInputs, build_args, run_build, save_build_state
 
     warehouse = _existing_warehouse(args, first="load")
-    inputs = BuildInputs.read(warehouse)
+    inputs = BuildInputs.read(warehouse, args.vars)
     dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all, inputs)
     fresher = [a.removeprefix("source:").removesuffix("+") for a in dbt_args if a.startswith("source:")]
     say(f"Building models in {warehouse} (dbt build"
@@ -95,7 +95,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
     if not args.select:
-        save_build_state(warehouse, dbt_args, args.vars, inputs)
+        save_build_state(warehouse, dbt_args, inputs)
     say(f"Build finished in {seconds:.1f}s")
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are

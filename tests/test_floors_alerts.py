@@ -140,7 +140,10 @@ def test_check_catches_repeats_and_broken_rows_in_the_day_partitioned_tables(cle
                 "insert into intermediate.int_usage_events_priced "
                 "select * from intermediate.int_usage_events_priced limit 1",
                 "update intermediate.int_usage_events_priced set uncached_input_tokens = -1 "
-                "where event_id = (select max(event_id) from intermediate.int_usage_events_priced)"]:
+                "where event_id = (select max(event_id) from intermediate.int_usage_events_priced)",
+                # a day's estimated inference cost no longer ties to its priced events
+                "update marts.fct_margin_waterfall set estimated_usage_cost_usd = estimated_usage_cost_usd + 1 "
+                "where customer_id = (select min(customer_id) from marts.fct_margin_waterfall)"]:
         con.execute(sql)
     con.close()
     proc = run_cli("check", "--warehouse", str(broken), check=False)
@@ -151,6 +154,8 @@ def test_check_catches_repeats_and_broken_rows_in_the_day_partitioned_tables(cle
                    "unique_in_days_built_int_usage_events_priced_event_id",
                    "expression_true_in_days_built_int_usage_events_priced_"]:
         assert any(name.startswith(prefix) for name in failed), (prefix, proc.stdout)
+    # the day-scoped tie a routine build runs, and the whole-window one only `check` runs
+    assert {"assert_margin_cost_ties_to_priced_events_by_day", "assert_margin_cost_ties_to_priced_events"} <= failed
 
 
 def test_check_fails_when_a_floor_exception_is_past_its_review_date(clean, tmp_path):
