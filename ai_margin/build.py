@@ -154,9 +154,23 @@ def _kept(state: Path, name: str) -> str | None:
     return (state / name).read_text() if (state / name).exists() else None
 
 
-def run_build(args: list[str], warehouse: Path, quiet: bool = False):
+# A routine build leaves DuckDB's vacuum to every VACUUM_EVERY-th routine build (macros/vacuum.sql): the
+# deferred builds keep the rows their deletes left in storage, the next vacuum takes them back.
+VACUUM_EVERY = 7
+
+
+def defers_vacuum(warehouse: Path, routine: bool) -> bool:
+    """Whether this build skips vacuuming: a routine build, unless VACUUM_EVERY - 1 have in a row."""
+    return routine and int(_kept(_state_dir(warehouse), "builds_since_vacuum") or 0) < VACUUM_EVERY - 1
+
+
+def run_build(args: list[str], warehouse: Path, quiet: bool = False, defer_vacuum: bool = False):
     """run_dbt for `build_args`: with --no-write-json, still writes the run's results where dbt would."""
-    result = run_dbt(args, warehouse, quiet=quiet)
+    os.environ["AI_MARGIN_DEFER_VACUUM"] = "1" if defer_vacuum else "0"
+    try:
+        result = run_dbt(args, warehouse, quiet=quiet)
+    finally:
+        del os.environ["AI_MARGIN_DEFER_VACUUM"]
     if "--no-write-json" in args and result.result is not None:
         result.result.write(str(_target_path(warehouse) / "run_results.json"))
     return result
@@ -178,9 +192,10 @@ def _views_and_seeds_present(warehouse: Path, manifest: dict) -> bool:
     return wanted <= present
 
 
-def save_build_state(warehouse: Path, args: list[str], inputs: BuildInputs) -> None:
+def save_build_state(warehouse: Path, args: list[str], inputs: BuildInputs, vacuum_deferred: bool = False) -> None:
     """After a successful build of `args`: its manifest and the `BuildInputs` it saw (taken before it ran)
-    are what the next routine build compares the project and the raw data with."""
+    are what the next routine build compares the project and the raw data with; and how many builds in a
+    row have deferred vacuuming (defers_vacuum)."""
     state = _state_dir(warehouse)
     state.mkdir(parents=True, exist_ok=True)
     if "--no-write-json" not in args:  # else the state holds this project's manifest already
@@ -189,3 +204,5 @@ def save_build_state(warehouse: Path, args: list[str], inputs: BuildInputs) -> N
     (state / "raw_columns.sha256").write_text(inputs.raw_columns)
     (state / "settings.sha256").write_text(inputs.settings)
     (state / "project.sha256").write_text(inputs.project)
+    deferred = int(_kept(state, "builds_since_vacuum") or 0) + 1 if vacuum_deferred else 0
+    (state / "builds_since_vacuum").write_text(str(deferred))

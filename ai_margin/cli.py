@@ -77,7 +77,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ai_margin.build import BuildInputs, build_args, run_build, save_build_state
+    from ai_margin.build import BuildInputs, build_args, defers_vacuum, run_build, save_build_state
 
     warehouse = _existing_warehouse(args, first="load")
     inputs = BuildInputs.read(warehouse, args.vars)
@@ -86,8 +86,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     say(f"Building models in {warehouse} (dbt build"
         + (f", routine: what new loads ({', '.join(fresher) or 'none'}) and project changes touch)"
            if routine else ")"))
+    defer_vacuum = defers_vacuum(warehouse, routine)
     started = time.perf_counter()
-    result = run_build(dbt_args, warehouse, quiet=args.quiet)
+    result = run_build(dbt_args, warehouse, quiet=args.quiet, defer_vacuum=defer_vacuum)
     seconds = time.perf_counter() - started
     floor_breaches = _failed_nodes(result, tag="margin_floor")
     if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
@@ -95,7 +96,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
     if not args.select:
-        save_build_state(warehouse, dbt_args, inputs)
+        save_build_state(warehouse, dbt_args, inputs, vacuum_deferred=defer_vacuum)
     say(f"Build finished in {seconds:.1f}s")
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
