@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 
 from ai_margin.bench import _add_day
-from ai_margin.build import build_args
+from ai_margin.build import VACUUM_EVERY, build_args, defers_vacuum
 from ai_margin.paths import dbt_target_dir
 from conftest import assert_staging_reads_every_raw_table, run_cli
 
@@ -78,10 +78,20 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     kept_columns.write_text("other columns")
     assert "config.materialized:view" not in build_args(incremental, None, None, False, False)[0]
     kept_columns.write_text(kept)
+    # a routine build defers vacuuming to every VACUUM_EVERY-th routine build (macros/vacuum.sql)
+    builds_since_vacuum = dbt_target_dir(incremental) / "last_build" / "builds_since_vacuum"
+    builds_since_vacuum.write_text(str(VACUUM_EVERY - 1))
+    assert not defers_vacuum(incremental, routine=True)
+    builds_since_vacuum.write_text(str(VACUUM_EVERY - 2))
+    assert defers_vacuum(incremental, routine=True) and not defers_vacuum(incremental, routine=False)
     run_results = dbt_target_dir(incremental) / "target" / "run_results.json"
     run_results.unlink()
     assert "routine" in run_cli("build", "--warehouse", str(incremental), "--quiet").stdout
-    built = [r["unique_id"] for r in json.loads(run_results.read_text())["results"]]
+    results = json.loads(run_results.read_text())["results"]
+    built = [r["unique_id"] for r in results]
+    assert [r["compiled_code"] for r in results if r["unique_id"].endswith("on-run-start-0")] == \
+        ["set global max_vacuum_tasks = 0"]
+    assert builds_since_vacuum.read_text() == str(VACUUM_EVERY - 1)
     assert "model.ai_margin.int_usage_events_priced" in built
     # the views were left as they were, but the tests on them checked the new data
     assert "model.ai_margin.stg_usage__files" not in built
@@ -105,6 +115,10 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     assert not [a for a in build_args(incremental, None, None, False, False)[0] if a.startswith("source:")]
     run_cli("build", "--warehouse", str(incremental), "--quiet", "--all")
     assert_staging_reads_every_raw_table(incremental)
+    # not a routine build: it vacuums
+    assert [r["compiled_code"] for r in json.loads(run_results.read_text())["results"]
+            if r["unique_id"].endswith("on-run-start-0")] == ["reset global max_vacuum_tasks"]
+    assert builds_since_vacuum.read_text() == "0"
     shutil.copy2(incremental, full)
     run_cli("build", "--warehouse", str(full), "--quiet", "--full-refresh")
 
