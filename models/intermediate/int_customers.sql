@@ -38,10 +38,12 @@ from_stripe as (
 
 usage_customers as (
 
-    -- customers known from usage, or billed outside Stripe (revenue events) without usage
+    -- customers known from usage, or billed outside Stripe (revenue events) without usage. The usage is
+    -- read from int_usage_events_priced (every event, priced or not): its stored day is cheaper to read
+    -- than the staging view's, and a routine build then prices the new usage first, this model after it
     select customer_id, min(usage_date) as first_usage_date, bool_or(has_usage) as has_usage
     from (
-        select customer_id, usage_date, true as has_usage from {{ ref('stg_usage__events') }}
+        select customer_id, usage_date, true as has_usage from {{ ref('int_usage_events_priced') }}
         union all
         select customer_id, null, false from {{ ref('stg_revenue__events') }}
     )
