@@ -159,9 +159,14 @@ def _kept(state: Path, name: str) -> str | None:
 VACUUM_EVERY = 7
 
 
+def _builds_since_vacuum(state: Path) -> int:
+    """How many successful builds in a row have deferred vacuuming (kept in the build state)."""
+    return int(_kept(state, "builds_since_vacuum") or 0)
+
+
 def defers_vacuum(warehouse: Path, routine: bool) -> bool:
     """Whether this build skips vacuuming: a routine build, unless VACUUM_EVERY - 1 have in a row."""
-    return routine and int(_kept(_state_dir(warehouse), "builds_since_vacuum") or 0) < VACUUM_EVERY - 1
+    return routine and _builds_since_vacuum(_state_dir(warehouse)) < VACUUM_EVERY - 1
 
 
 def run_build(args: list[str], warehouse: Path, quiet: bool = False, defer_vacuum: bool = False):
@@ -204,5 +209,4 @@ def save_build_state(warehouse: Path, args: list[str], inputs: BuildInputs, vacu
     (state / "raw_columns.sha256").write_text(inputs.raw_columns)
     (state / "settings.sha256").write_text(inputs.settings)
     (state / "project.sha256").write_text(inputs.project)
-    deferred = int(_kept(state, "builds_since_vacuum") or 0) + 1 if vacuum_deferred else 0
-    (state / "builds_since_vacuum").write_text(str(deferred))
+    (state / "builds_since_vacuum").write_text(str(_builds_since_vacuum(state) + 1 if vacuum_deferred else 0))
