@@ -4,7 +4,8 @@
     prices_applied    the resolved prices the event-grain model priced with (next run: what changed)
     inputs_now / inputs_applied   per-day fingerprints of a day-partitioned model's inputs
     days_to_build / days_built    the days this run rebuilds / the last run rebuilt
-    day_fingerprints  per-day fingerprints of the model's own rows, for the models after it -#}
+    day_fingerprints  per-day fingerprints of the model's own rows, for the models after it
+    drivers_kept      the alerts' primary cost drivers fct_margin_alerts kept from the last build -#}
 {%- macro side_table(suffix, relation=this) -%}
     {{- return(relation.incorporate(path={'identifier': relation.identifier ~ '__' ~ suffix})) -}}
 {%- endmacro -%}
@@ -250,4 +251,44 @@
     {%- else -%}
     true
     {%- endif -%}
+{%- endmacro -%}
+
+{#- fct_margin_alerts judges every alert again each build (a cooldown can reach back any number of days),
+    but keeps each alert's primary cost driver from the last build while the usage it was found in is
+    unchanged: int_usage_cost_drivers_daily on the alert day and the `driver_days` days before, compared by
+    per-day fingerprints as for the day-partitioned models. <this>__drivers_kept holds the kept drivers
+    (none in a full build, or without a record of the usage they came from) and stays after the build; the
+    model looks up the others. Its rows are all replaced. -#}
+{%- macro alert_drivers_pre_hook(usage_drivers, driver_days) -%}
+    {%- set now = side_table('inputs_now') -%}
+    {%- set applied = side_table('inputs_applied') -%}
+    {%- set kept = side_table('drivers_kept') -%}
+    create or replace table {{ now }} as
+    {{ input_day_fingerprints([{'name': 'usage_drivers', 'relation': usage_drivers, 'day': 'usage_date'}]) }};
+    create or replace table {{ kept }} (
+        alert_id varchar, primary_cost_driver varchar, primary_cost_driver_change_usd {{ money_type() }}
+    );
+    {%- if is_incremental() %}
+    {%- if adapter.get_relation(database=applied.database, schema=applied.schema,
+                                identifier=applied.identifier) is not none %}
+    insert into {{ kept }}
+    with changed_days as (
+        select coalesce(now.day, applied.day) as day
+        from {{ now }} as now
+        full outer join {{ applied }} as applied on now.day = applied.day
+        where now.row_count is distinct from applied.row_count or now.fingerprint is distinct from applied.fingerprint
+    )
+    select alert_id, primary_cost_driver, primary_cost_driver_change_usd
+    from {{ this }} as alerts
+    where not exists (
+        select 1 from changed_days where day between alerts.alert_date - {{ driver_days }} and alerts.alert_date
+    );
+    {%- endif %}
+    delete from {{ this }};
+    {%- endif %}
+{%- endmacro -%}
+
+{%- macro alert_drivers_post_hook() -%}
+    drop table if exists {{ side_table('inputs_applied') }};
+    alter table {{ side_table('inputs_now') }} rename to {{ side_table('inputs_applied').identifier }}
 {%- endmacro -%}

@@ -96,6 +96,17 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     # the views were left as they were, but the tests on them checked the new data
     assert "model.ai_margin.stg_usage__files" not in built
     assert [n for n in built if n.startswith("test.ai_margin.quarantine_share_below_stg_usage__files")]
+    # fct_margin_alerts kept the primary cost drivers of the alerts far enough from a changed day, and
+    # looked up the others: the same drivers as looking them all up
+    con = duckdb.connect(str(incremental), read_only=True)
+    kept, alerts = con.execute("select (select count(*) from marts.fct_margin_alerts__drivers_kept), "
+                               "(select count(*) from marts.fct_margin_alerts)").fetchone()
+    con.close()
+    assert 0 < kept < alerts
+    looked_up = tmp_path / "looked_up.duckdb"
+    shutil.copy2(incremental, looked_up)
+    run_cli("build", "--warehouse", str(looked_up), "--quiet", "--select", "fct_margin_alerts", "--full-refresh")
+    assert _differences(str(incremental), str(looked_up), ["marts.fct_margin_alerts"]) == {}
     con = duckdb.connect(str(incremental), read_only=True)
     late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
                            f"where event_id like '%-late-%'").fetchall()

@@ -5,7 +5,16 @@
 -- judged clear at least once: one already true on the first judged day began before the data did, and
 -- shows in the floor tests and fct_customer_margin rather than as a new alert.
 -- Each alert names its primary cost driver: the model, feature, customer or token type whose daily
--- cost moved most against the entity's trailing 7-day average.
+-- cost moved most against the entity's trailing 7-day average. A build keeps the drivers the last one
+-- found while the usage they came from is unchanged, and looks up the others (macros/incremental.sql).
+{% set driver_days = 7 %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ alert_drivers_pre_hook(ref('int_usage_cost_drivers_daily'), " ~ driver_days ~ ") }}",
+    post_hook="{{ alert_drivers_post_hook() }}"
+) }}
 with conditions as (
 
     select
@@ -28,60 +37,79 @@ started as (
 
 ),
 
--- the alert's entity as a key of int_usage_cost_drivers_daily ("chat / prompt v2" -> chat, "openai/x (batch)" -> openai/x)
+identified as (
+
+    select
+        cast(md5(alert_type || '|' || entity_type || '|' || entity_id || '|' || alert_date) as varchar) as alert_id,
+        *
+    from started
+
+),
+
+kept_drivers as (
+
+    select * from {{ side_table('drivers_kept') }}
+
+),
+
+-- the alerts whose driver is looked up, with their entity as a key of int_usage_cost_drivers_daily
+-- ("chat / prompt v2" -> chat, "openai/x (batch)" -> openai/x)
 started_keys as (
 
     select
-        *,
+        alert_id,
+        alert_date,
+        entity_type,
         case entity_type
             when 'feature' then split_part(entity_id, ' / prompt ', 1)
             when 'model' then split_part(entity_id, ' (', 1)
             else entity_id
         end as entity_key
-    from started
+    from identified
+    where alert_id not in (select alert_id from kept_drivers)
 
 ),
 
--- usage rows of each alert's entity on the alert day and the 7 days before it (equality joins: fast)
+-- usage rows of each alert's entity on the alert day and the days before it (equality joins: fast)
 alert_usage as (
 
     {% for entity_type, key in [('feature', 'drivers.feature'), ('customer', 'drivers.customer_id'),
                                 ('provider', 'drivers.provider'), ('model', "drivers.provider || '/' || drivers.model")] %}
-    select started.alert_date, started.alert_type, started.entity_type, started.entity_id, drivers.*
+    select started.alert_id, started.alert_date, started.entity_type, drivers.*
     from started_keys as started
     inner join {{ ref('int_usage_cost_drivers_daily') }} as drivers
         on {{ key }} = started.entity_key
-        and drivers.usage_date between started.alert_date - 7 and started.alert_date
+        and drivers.usage_date between started.alert_date - {{ driver_days }} and started.alert_date
     where started.entity_type = '{{ entity_type }}'
     {{ "union all" if not loop.last }}
     {% endfor %}
 
 ),
 
--- cost per candidate driver: on the alert day, and its daily average over the 7 days before
+-- cost per candidate driver: on the alert day, and its daily average over the days before
 {% set token_types = ['uncached_input', 'cache_read', 'cache_write', 'output', 'reasoning', 'request_and_unit'] %}
 driver_costs as (
 
     {% for dimension, column in [('model', 'model'), ('customer', 'customer_id'), ('feature', 'feature')] %}
     select
-        alert_date, alert_type, entity_type, entity_id,
+        alert_id,
         '{{ dimension }}' as driver_type,
         {{ column }} as driver,
         sum(estimated_cost_usd) filter (where usage_date = alert_date) as cost_today_usd,
-        sum(estimated_cost_usd) filter (where usage_date < alert_date) / 7 as cost_baseline_usd
+        sum(estimated_cost_usd) filter (where usage_date < alert_date) / {{ driver_days }} as cost_baseline_usd
     from alert_usage
     where entity_type <> '{{ dimension }}'
     group by all
     union all
     {% endfor %}
     select
-        alert_date, alert_type, entity_type, entity_id,
+        alert_id,
         'token_type' as driver_type,
         token_type as driver,
         sum(token_cost) filter (where usage_date = alert_date) as cost_today_usd,
-        sum(token_cost) filter (where usage_date < alert_date) / 7 as cost_baseline_usd
+        sum(token_cost) filter (where usage_date < alert_date) / {{ driver_days }} as cost_baseline_usd
     from (
-        unpivot (select alert_date, alert_type, entity_type, entity_id, usage_date,
+        unpivot (select alert_id, alert_date, usage_date,
                  {% for t in token_types %}{{ t }}_cost_usd as {{ t }}{{ "," if not loop.last }}{% endfor %}
                  from alert_usage)
         on {{ token_types | join(', ') }} into name token_type value token_cost
@@ -93,26 +121,34 @@ driver_costs as (
 primary_driver as (
 
     select
-        alert_date, alert_type, entity_type, entity_id,
+        alert_id,
         driver_type || ': ' || driver as primary_cost_driver,
-        coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0) as primary_cost_driver_change_usd
+        cast(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0) as {{ money_type() }})
+            as primary_cost_driver_change_usd
     from driver_costs
     -- the largest move; a tie (a customer with one model and one feature moves both by the same amount)
     -- goes to the model, then the customer, the feature, the token type, and the first name, so that
     -- every build names the same driver
     qualify row_number() over (
-        partition by alert_date, alert_type, entity_type, entity_id
+        partition by alert_id
         order by abs(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0)) desc,
                  list_position(['model', 'customer', 'feature', 'token_type'], driver_type), driver
     ) = 1
 
 ),
 
+drivers as (
+
+    select * from primary_driver
+    union all
+    select * from kept_drivers
+
+),
+
 final as (
 
     select
-        cast(md5(started.alert_type || '|' || started.entity_type || '|' || started.entity_id || '|'
-                 || started.alert_date) as varchar) as alert_id,
+        started.alert_id,
         started.alert_date,
         started.alert_type,
         started.severity,
@@ -132,10 +168,10 @@ final as (
             when started.metric_value < started.baseline_value then 'falling'
             else 'flat'
         end as varchar) as trend,
-        cast(primary_driver.primary_cost_driver as varchar) as primary_cost_driver,
-        cast(primary_driver.primary_cost_driver_change_usd as {{ money_type() }}) as primary_cost_driver_change_usd
-    from started
-    left join primary_driver using (alert_date, alert_type, entity_type, entity_id)
+        cast(drivers.primary_cost_driver as varchar) as primary_cost_driver,
+        cast(drivers.primary_cost_driver_change_usd as {{ money_type() }}) as primary_cost_driver_change_usd
+    from identified as started
+    left join drivers using (alert_id)
 
 )
 
