@@ -144,11 +144,16 @@ cost_series as (
 ),
 
 -- a series whose dearest day stays under the minimum daily cost can never raise an anomaly: not judged
--- (most customers; the windowed medians below are the costliest part of this model)
+-- (most customers; the windowed medians below are the costliest part of this model). A semi-join to the
+-- series' maxima: cheaper than a window over every series.
 judged_cost_series as (
 
     select * from cost_series
-    qualify max(cost_usd) over (partition by entity_type, entity_id) >= {{ var('alert_anomaly_min_daily_cost_usd', 5) }}
+    where (entity_type, entity_id) in (
+        select entity_type, entity_id from cost_series
+        group by all
+        having max(cost_usd) >= {{ var('alert_anomaly_min_daily_cost_usd', 5) }}
+    )
 
 ),
 
@@ -199,7 +204,7 @@ cost_anomalies as (
 ),
 
 -- agent loops: a customer's busiest workflow (or its calls) far above its own trailing baseline
--- materialized: for the qualify below, DuckDB would otherwise aggregate the usage twice
+-- materialized: read twice below, DuckDB would otherwise aggregate the usage twice
 customer_activity as materialized (
 
     select usage_date, customer_id, sum(requests) as requests, max(max_calls_per_workflow) as max_calls_per_workflow
@@ -212,8 +217,12 @@ customer_activity as materialized (
 judged_customer_activity as (
 
     select * from customer_activity
-    qualify max(max_calls_per_workflow) over (partition by customer_id) >= {{ var('alert_agent_loop_min_calls', 50) }}
-        or max(requests) over (partition by customer_id) >= {{ var('alert_agent_loop_min_daily_calls', 500) }}
+    where customer_id in (
+        select customer_id from customer_activity
+        group by all
+        having max(max_calls_per_workflow) >= {{ var('alert_agent_loop_min_calls', 50) }}
+            or max(requests) >= {{ var('alert_agent_loop_min_daily_calls', 500) }}
+    )
 
 ),
 
