@@ -211,12 +211,7 @@
     create or replace table {{ days }} as
     {%- if has_applied %}
     with changed as (
-        select coalesce(now.input_name, applied.input_name) as input_name, coalesce(now.day, applied.day) as day
-        from {{ now }} as now
-        full outer join {{ applied }} as applied
-            on now.input_name = applied.input_name and now.day is not distinct from applied.day
-        where now.row_count is distinct from applied.row_count
-            or now.fingerprint is distinct from applied.fingerprint
+        {{ changed_input_days(now, applied) }}
     ),
     everything as (
         select exists (select 1 from changed where day is null) as is_everything
@@ -239,9 +234,25 @@
 
 {%- macro day_partitions_post_hook(day_column) -%}
     {{ save_day_fingerprints(day_column) }};
-    drop table if exists {{ side_table('inputs_applied') }};
-    alter table {{ side_table('inputs_now') }} rename to {{ side_table('inputs_applied').identifier }};
+    {{ _keep_inputs_applied() }};
     {{ _keep_days_built() }}
+{%- endmacro -%}
+
+{#- The inputs (per day) whose fingerprints differ between <this>__inputs_now and the last build's
+    <this>__inputs_applied, or that one of them lacks. -#}
+{%- macro changed_input_days(now, applied) -%}
+    select coalesce(now.input_name, applied.input_name) as input_name, coalesce(now.day, applied.day) as day
+    from {{ now }} as now
+    full outer join {{ applied }} as applied
+        on now.input_name = applied.input_name and now.day is not distinct from applied.day
+    where now.row_count is distinct from applied.row_count
+        or now.fingerprint is distinct from applied.fingerprint
+{%- endmacro -%}
+
+{#- Post-hook part: the input fingerprints this build used become the record the next build compares with. -#}
+{%- macro _keep_inputs_applied() -%}
+    drop table if exists {{ side_table('inputs_applied') }};
+    alter table {{ side_table('inputs_now') }} rename to {{ side_table('inputs_applied').identifier }}
 {%- endmacro -%}
 
 {#- In an incremental run, `day_expression` is one of the days to rebuild; always true otherwise. -#}
@@ -273,10 +284,7 @@
                                 identifier=applied.identifier) is not none %}
     insert into {{ kept }}
     with changed_days as (
-        select coalesce(now.day, applied.day) as day
-        from {{ now }} as now
-        full outer join {{ applied }} as applied on now.day = applied.day
-        where now.row_count is distinct from applied.row_count or now.fingerprint is distinct from applied.fingerprint
+        {{ changed_input_days(now, applied) }}
     )
     select alert_id, primary_cost_driver, primary_cost_driver_change_usd
     from {{ this }} as alerts
@@ -289,6 +297,5 @@
 {%- endmacro -%}
 
 {%- macro alert_drivers_post_hook() -%}
-    drop table if exists {{ side_table('inputs_applied') }};
-    alter table {{ side_table('inputs_now') }} rename to {{ side_table('inputs_applied').identifier }}
+    {{ _keep_inputs_applied() }}
 {%- endmacro -%}
