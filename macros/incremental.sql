@@ -35,8 +35,7 @@
     {%- set files = side_table('files_to_price') %}
     {%- set reprice = side_table('days_to_reprice') %}
     {%- set applied = side_table('prices_applied') %}
-    {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
-                                               identifier=applied.identifier) is not none %}
+    {%- set has_applied = _recorded_by_last_build(applied) %}
     create or replace table {{ files }} as
     select distinct coalesce(file_fingerprint, '') as file_fingerprint from {{ events }}
     except
@@ -169,6 +168,13 @@
     {{- return(found.columns[0].values()[0] > 0) -}}
 {%- endmacro -%}
 
+{#- Whether a side table a previous build left (<this>__prices_applied, <this>__inputs_applied) exists:
+    dbt's relation cache, filled when this run started, knows it. -#}
+{%- macro _recorded_by_last_build(relation) -%}
+    {{- return(adapter.get_relation(database=relation.database, schema=relation.schema,
+                                    identifier=relation.identifier) is not none) -}}
+{%- endmacro -%}
+
 {#- The days this build rebuilt stay in <this>__days_built, for the data tests that only need to look at
     what changed (unique_in_days_built). -#}
 {%- macro _keep_days_built() -%}
@@ -206,8 +212,7 @@
     {%- set days = side_table('days_to_build') -%}
     create or replace table {{ now }} as {{ input_day_fingerprints(inputs) }};
     {%- if is_incremental() %}
-    {%- set has_applied = adapter.get_relation(database=applied.database, schema=applied.schema,
-                                               identifier=applied.identifier) is not none %}
+    {%- set has_applied = _recorded_by_last_build(applied) %}
     create or replace table {{ days }} as
     {%- if has_applied %}
     with changed as (
@@ -280,8 +285,7 @@
         alert_id varchar, primary_cost_driver varchar, primary_cost_driver_change_usd {{ money_type() }}
     );
     {%- if is_incremental() %}
-    {%- if adapter.get_relation(database=applied.database, schema=applied.schema,
-                                identifier=applied.identifier) is not none %}
+    {%- if _recorded_by_last_build(applied) %}
     insert into {{ kept }}
     with changed_days as (
         {{ changed_input_days(now, applied) }}
