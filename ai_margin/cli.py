@@ -176,21 +176,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ai_margin.check import run_checks
 
     warehouse = _existing_warehouse(args, first="run")
-    say(f"Checking {warehouse}")
+    # with --json, stdout carries the JSON document only; progress goes to stderr
+    progress = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else say
+    progress(f"Checking {warehouse}")
     started = time.perf_counter()
-    gates = run_checks(warehouse, say=say, vars_yaml=args.vars)
+    gates = run_checks(warehouse, say=progress, vars_yaml=args.vars,
+                       data_dir=Path(args.data_dir) if args.data_dir else None, max_rows=args.max_details)
     failed = [g for g in gates if g.status == "fail"]
     if args.json:
-        say(json.dumps({"passed": not failed, "gates": [g.__dict__ for g in gates]}, indent=2))
+        say(json.dumps({"passed": not failed, "gates": [g.as_dict() for g in gates]}, indent=2, default=str))
     else:
         for g in gates:
             say(f"{g.status.upper():<5} {g.name}")
-            for line in g.details[:args.max_details]:
+            for line in g.notes:
                 say(f"        {line}")
-            if len(g.details) > args.max_details:
-                say(f"        ... and {len(g.details) - args.max_details} more")
+            for f in g.findings:
+                if f.status == "pass":
+                    continue
+                say(f"        {f.summary}")
+                for line in f.lines:
+                    say(f"          {line}")
+                if f.more:
+                    say(f"          ... and {f.more} more")
+                if f.next_step:
+                    say(f"          next: {f.next_step}")
     verdict = "FAILED: " + ", ".join(g.name for g in failed) if failed else "passed"
-    say(f"Check {verdict} in {time.perf_counter() - started:.1f}s")
+    progress(f"Check {verdict} in {time.perf_counter() - started:.1f}s")
     return 1 if failed else 0
 
 
@@ -356,13 +367,26 @@ def build_parser() -> argparse.ArgumentParser:
     sm.set_defaults(func=cmd_summary)
 
     ck = sub.add_parser("check", help="data-quality gate: freshness, dbt tests, floors, tie-outs, GX checkpoint",
-                        description="Runs `dbt source freshness`, `dbt test` (row counts, nulls, tie-outs, "
-                                    "reconciliation and quarantine tolerances, margin floors) and a Great Expectations "
-                                    "checkpoint over raw usage and the marts. Exit code 1 when any fails, else 0.")
+                        description="Runs `dbt source freshness` (on the sources that hold loaded rows), `dbt test` "
+                                    "(row counts, nulls, tie-outs, reconciliation and quarantine tolerances, margin "
+                                    "floors) and a Great Expectations checkpoint over raw usage and the marts, and "
+                                    "says what failed: each stale source with its age and threshold, each feature "
+                                    "below its floor with its day, margin and floor, the first failing rows of other "
+                                    "tests, and what to do next. Exit code 1 when any fails, else 0.")
     _add_common(ck, data_dir=False)
-    ck.add_argument("--vars", metavar="YAML", help="dbt vars for the tests, e.g. '{as_of_date: 2026-09-30}'")
-    ck.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    ck.add_argument("--max-details", type=int, default=12, metavar="N", help="lines shown per gate (default 12)")
+    ck.add_argument("--data-dir", metavar="DIR", default=os.environ.get("AI_MARGIN_DATA_DIR"),
+                    help="the folder the data was loaded from (env AI_MARGIN_DATA_DIR; default: where `make demo` "
+                         "generates, data/demo). When it holds generated data (its manifest.json) and the "
+                         "warehouse holds exactly its usage files, freshness is judged as of the generated "
+                         "period's last day instead of now")
+    ck.add_argument("--vars", metavar="YAML",
+                    help="dbt vars for the tests, e.g. '{as_of_date: 2026-09-30}' (as_of_date also sets the "
+                         "moment freshness is judged at: the end of that day)")
+    ck.add_argument("--json", action="store_true",
+                    help="print the verdict as JSON on stdout (progress on stderr), with each finding's fields")
+    ck.add_argument("--max-details", type=int, default=10, metavar="N",
+                    help="failing rows shown per floor test, then '... and K more' (other tests: up to 3; "
+                         "default 10)")
     ck.set_defaults(func=cmd_check)
 
     al = sub.add_parser("alerts", help="print the day's margin alerts; post new ones to a webhook",

@@ -527,10 +527,16 @@ def write_focus_bedrock(opt: Options, usage: list[dict], price_cache: dict) -> N
                 "BilledCost": str(contracted.quantize(Decimal("0.0000000001"))),
                 "Tags": json.dumps({"app": "margin-demo"}),
             })
-    # One month-end credit, as AWS issues them: negative cost, ChargeCategory Credit.
+    # One month-end credit, as AWS issues them: negative cost, ChargeCategory Credit, charged over the
+    # billing month it is for (ChargePeriodStart the 1st, ChargePeriodEnd the 1st of the next month): the
+    # last month that has ended by the last day billed (the month of that day if it is a month end).
     if rows:
-        last = max(r["ChargePeriodStart"] for r in rows)[:10]
-        rows.append({**rows[-1], "ChargePeriodStart": f"{last}T00:00:00Z", "ChargeCategory": "Credit",
+        last = date.fromisoformat(max(r["ChargePeriodStart"] for r in rows)[:10])
+        month_end = last + timedelta(days=1) if (last + timedelta(days=1)).day == 1 else last.replace(day=1)
+        month = _add_months(month_end, -1)
+        rows.append({**rows[-1], "ChargeCategory": "Credit", "ChargeFrequency": "One-Time",
+                     "BillingPeriodStart": f"{month} 00:00:00", "BillingPeriodEnd": f"{month_end} 00:00:00",
+                     "ChargePeriodStart": f"{month}T00:00:00Z", "ChargePeriodEnd": f"{month_end}T00:00:00Z",
                      "ChargeDescription": "AWS Activate credit", "SkuId": "", "ConsumedQuantity": "NULL",
                      "ConsumedUnit": "NULL", "PricingQuantity": "NULL", "PricingUnit": "NULL",
                      "ListUnitPrice": "NULL", "ContractedUnitPrice": "NULL", "ListCost": "0",
@@ -567,6 +573,15 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
         prices[plan] = _price_obj(f"price_{plan}_monthly", pid, PLAN_FEE_CENTS[plan], created0)
 
     customers, subscriptions, invoices, credit_notes, refunds = [], [], [], [], []
+    # Documents every revenue rule meets (none draws from rng, so the rest of the data is unchanged): the
+    # first APAC pro customer's prices include 9% GST (tax-inclusive); the first pro customer signed up
+    # before the data starts gets a credit note on its first paid invoice, voided two days after it was
+    # issued, and its next invoice is issued twice, the copy voided at once; every other service credit
+    # is refunded through its credit note.
+    paying = [c for c in range(len(cust.app_id)) if PLANS[cust.plan[c]] == "pro"]
+    tax_inclusive_customer = next((c for c in paying if cust.region[c] == "apac" and not cust.taxed[c]), None)
+    void_copy_customer = next((c for c in paying if cust.signup[c] <= opt.start_date), None)
+    voided_credit_note_made = void_copy_made = False
     for c, app_id in enumerate(cust.app_id):
         plan = PLANS[cust.plan[c]]
         signup = cust.signup[c]
@@ -612,8 +627,13 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
             amount = PLAN_FEE_CENTS[plan]
             disc = amount * discount // 100
             taxable = amount - disc
-            tax = taxable * 19 // 100 if cust.taxed[c] else 0
-            total = taxable + tax
+            tax_inclusive = c == tax_inclusive_customer
+            if tax_inclusive:  # GST inside the price: the total is the price; 9/109 of it is tax
+                tax = (taxable * 9 * 2 + 109) // (109 * 2)
+                total = taxable
+            else:
+                tax = taxable * 19 // 100 if cust.taxed[c] else 0
+                total = taxable + tax
             paid_at = _ts(p_start) + 3600
             line = {
                 "id": _stripe_id("il", opt.seed, app_id, k), "object": "line_item", "amount": amount,
@@ -629,8 +649,10 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
                 "pricing": {"type": "price_details", "price_details": {"price": prices[plan]["id"],
                                                                        "product": prices[plan]["product"]},
                             "unit_amount_decimal": str(amount)},
-                "taxes": [{"amount": tax, "tax_behavior": "exclusive", "taxable_amount": taxable,
-                           "type": "tax_rate_details", "tax_rate_details": {"tax_rate": "txr_vat_de_19"},
+                "taxes": [{"amount": tax, "tax_behavior": "inclusive" if tax_inclusive else "exclusive",
+                           "taxable_amount": taxable - tax if tax_inclusive else taxable,
+                           "type": "tax_rate_details",
+                           "tax_rate_details": {"tax_rate": "txr_gst_sg_9" if tax_inclusive else "txr_vat_de_19"},
                            "taxability_reason": "standard_rated"}] if tax else [],
                 "pretax_credit_amounts": [],
             }
@@ -649,8 +671,9 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
                 "status": status, "status_transitions": {"finalized_at": _ts(p_start),
                                                          "paid_at": paid_at if status == "paid" else None,
                                                          "voided_at": None, "marked_uncollectible_at": None},
-                "subtotal": amount, "subtotal_excluding_tax": amount, "tax": tax, "total": total,
-                "total_discount_amounts": line["discount_amounts"], "total_excluding_tax": taxable,
+                "subtotal": amount, "subtotal_excluding_tax": amount - tax if tax_inclusive else amount,
+                "tax": tax, "total": total,
+                "total_discount_amounts": line["discount_amounts"], "total_excluding_tax": total - tax,
                 "total_taxes": line["taxes"],
                 "payments": {"object": "list", "has_more": False, "data": [{
                     "id": _stripe_id("inpay", opt.seed, app_id, k), "object": "invoice_payment",
@@ -659,10 +682,36 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
                                                     "payment_intent": _stripe_id("pi", opt.seed, app_id, k)},
                     "status": "paid" if status == "paid" else "open"}]},
             })
+            if c == void_copy_customer and status == "paid" and voided_credit_note_made and not void_copy_made:
+                void_copy_made = True
+                copy_id = _stripe_id("in", opt.seed, app_id, k, "copy")
+                invoices.append({**invoices[-1], "id": copy_id, "amount_due": 0, "amount_paid": 0,
+                                 "amount_remaining": 0, "status": "void", "payments": {**invoices[-1]["payments"], "data": []},
+                                 "lines": {**invoices[-1]["lines"], "url": f"/v1/invoices/{copy_id}/lines",
+                                           "data": [{**line, "id": _stripe_id("il", opt.seed, app_id, k, "copy"),
+                                                     "invoice": copy_id}]},
+                                 "status_transitions": {"finalized_at": _ts(p_start), "paid_at": None,
+                                                        "voided_at": _ts(p_start) + 7200,
+                                                        "marked_uncollectible_at": None}})
+            if c == void_copy_customer and status == "paid" and not voided_credit_note_made:
+                voided_credit_note_made = True
+                credit_notes.append(_credit_note(opt, app_id, "voided", sid, inv_id, line["id"], taxable // 10,
+                                                 paid_at + 3 * 86_400, voided_at=paid_at + 5 * 86_400))
             # A few customers get a service credit (credit note) or a partial refund on a paid invoice.
             draw = rng.random()
             if status == "paid" and draw < 0.03:
                 cn_amount = taxable // 4
+                # every other credit is paid back through the credit note (a refund it names)
+                refund_id = _stripe_id("re", opt.seed, "cn", app_id, k) if len(credit_notes) % 2 else None
+                if refund_id:
+                    refunds.append({
+                        "id": refund_id, "object": "refund", "amount": cn_amount,
+                        "balance_transaction": _stripe_id("txn", opt.seed, "cn", app_id, k),
+                        "charge": _stripe_id("ch", opt.seed, app_id, k), "created": paid_at + 5 * 86_400,
+                        "currency": "usd", "customer": sid, "metadata": {},
+                        "payment_intent": _stripe_id("pi", opt.seed, app_id, k), "reason": "requested_by_customer",
+                        "status": "succeeded",
+                    })
                 credit_notes.append({
                     "id": _stripe_id("cn", opt.seed, app_id, k), "object": "credit_note", "amount": cn_amount,
                     "created": paid_at + 5 * 86_400, "currency": "usd", "customer": sid,
@@ -671,6 +720,8 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
                     "metadata": {}, "number": f"CN-{k:04d}", "reason": "product_unsatisfactory",
                     "status": "issued", "subtotal": cn_amount, "subtotal_excluding_tax": cn_amount,
                     "total": cn_amount, "total_excluding_tax": cn_amount, "type": "post_payment",
+                    "refunds": [{"refund": refund_id, "amount_refunded": cn_amount, "type": "refund"}] if refund_id else [],
+                    "credit_amount": 0 if refund_id else cn_amount, "refund_amount": cn_amount if refund_id else 0,
                     "lines": {"object": "list", "has_more": False, "data": [{
                         "id": _stripe_id("cnli", opt.seed, app_id, k), "object": "credit_note_line_item",
                         "amount": cn_amount, "description": "Service credit", "discount_amount": 0,
@@ -694,6 +745,25 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
     _write_stripe_list(out, "invoices", invoices)
     _write_stripe_list(out, "credit_notes", credit_notes)
     _write_stripe_list(out, "refunds", refunds)
+
+
+def _credit_note(opt: Options, app_id: str, tag: str, customer: str, invoice: str, line_id: str, amount: int,
+                 effective: int, voided_at: int | None = None) -> dict:
+    """A credit note to the customer's balance for `amount` on one invoice line, voided at `voided_at`."""
+    cn_id = _stripe_id("cn", opt.seed, app_id, tag)
+    return {
+        "id": cn_id, "object": "credit_note", "amount": amount, "created": effective, "currency": "usd",
+        "customer": customer, "discount_amount": 0, "discount_amounts": [], "effective_at": effective,
+        "invoice": invoice, "livemode": False, "memo": "Goodwill credit", "metadata": {}, "number": f"CN-{tag}",
+        "reason": "order_change", "status": "void" if voided_at else "issued", "voided_at": voided_at,
+        "subtotal": amount, "subtotal_excluding_tax": amount, "total": amount, "total_excluding_tax": amount,
+        "type": "post_payment", "refunds": [], "credit_amount": amount, "refund_amount": 0,
+        "lines": {"object": "list", "has_more": False, "url": f"/v1/credit_notes/{cn_id}/lines", "data": [{
+            "id": _stripe_id("cnli", opt.seed, app_id, tag), "object": "credit_note_line_item", "amount": amount,
+            "description": "Goodwill credit", "discount_amount": 0, "discount_amounts": [],
+            "invoice_line_item": line_id, "livemode": False, "quantity": 1, "tax_rates": [], "taxes": [],
+            "type": "invoice_line_item", "unit_amount": None, "unit_amount_decimal": None, "metadata": {}}]},
+    }
 
 
 def _write_stripe_list(out: Path, name: str, objects: list[dict], page_size: int = 100) -> None:

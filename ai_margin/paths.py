@@ -21,3 +21,7 @@ def dlt_dir(warehouse: Path) -> Path:
 
 def dbt_target_dir(warehouse: Path) -> Path:
     return warehouse.parent / ".dbt" / warehouse.stem
+
+
+# Where `make demo` generates its data (Makefile DEMO_DIR), relative to the project and to the cwd.
+DEMO_DATA_DIR = "data/demo"

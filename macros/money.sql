@@ -44,9 +44,11 @@
     cast(cast({{ amount_minor }} as decimal(38, 0)) * {{ minor_unit(currency) }} * cast({{ rate }} as decimal(38, 12)) as {{ money_type() }})
 {%- endmacro -%}
 
-{#- Margin % = margin / revenue x 100, null where revenue is zero; display-only, so a double is fine. -#}
+{#- Margin % = margin / revenue x 100; display-only, so a double is fine. Null where revenue is zero or
+    negative (refunds or credits above what was recognised): a ratio there would mislead, e.g. -50 of
+    revenue and -80 of margin would read +160%. Zones treat a null margin with a cost as red. -#}
 {%- macro margin_pct(margin, revenue) -%}
-    case when {{ revenue }} <> 0 then round(cast({{ margin }} as double) / cast({{ revenue }} as double) * 100, 4) end
+    case when {{ revenue }} > 0 then round(cast({{ margin }} as double) / cast({{ revenue }} as double) * 100, 4) end
 {%- endmacro -%}
 
 {#- A select over `relation` adding `output` = `amount` (money, the same on every row of a partition)

@@ -42,6 +42,17 @@ def built_warehouse(small_dataset, tmp_path_factory) -> Path:
     return warehouse
 
 
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> dict:
+    """The data `make demo` builds (200 customers, 90 days, every scenario), loaded and built once."""
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    warehouse = data_dir.parent / "demo.duckdb"
+    run_cli("generate", "--data-dir", str(data_dir), "--scenario", "all")
+    run = run_cli("run", "--data-dir", str(data_dir), "--warehouse", str(warehouse), "--quiet")
+    manifest = json.loads((data_dir / "manifest.json").read_text())
+    return {"warehouse": warehouse, "manifest": manifest, "run_output": run.stdout, "data_dir": data_dir}
+
+
 def assert_staging_reads_every_raw_table(warehouse: Path) -> None:
     """No staging view was built as "raw table missing" (zero rows) while its raw table exists: the
     bills of a whole provider once vanished from every mart that way (macros/source_columns.sql)."""
@@ -61,6 +72,15 @@ def assert_staging_reads_every_raw_table(warehouse: Path) -> None:
         if (source["schema"], source["identifier"]) in raw_tables
     ]
     assert not wrongly_empty, f"staging views built as if their raw table were missing: {wrongly_empty}"
+
+
+def query_warehouse(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    """Rows of one query on a warehouse file, read-only."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture

@@ -17,18 +17,8 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from conftest import run_cli
+from conftest import query_warehouse, run_cli
 from local_server import JsonHandler, LocalServer
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    warehouse = data_dir.parent / "demo.duckdb"
-    run_cli("generate", "--data-dir", str(data_dir), "--scenario", "all")
-    run = run_cli("run", "--data-dir", str(data_dir), "--warehouse", str(warehouse), "--quiet")
-    manifest = json.loads((data_dir / "manifest.json").read_text())
-    return {"warehouse": warehouse, "manifest": manifest, "run_output": run.stdout}
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +31,7 @@ def clean(tmp_path_factory):
     return warehouse
 
 
-def _rows(warehouse, sql, params=None):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+_rows = query_warehouse
 
 
 def _altered_copy(warehouse, tmp_path, sql, params=None):

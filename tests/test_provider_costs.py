@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -160,3 +161,48 @@ def test_azure_focus_export_maps_azure_openai(provider_warehouse):
         select provider, charge_category, sum(billed_cost) from staging.stg_provider_costs__focus
         where invoice_issuer = 'Microsoft' group by 1, 2"""))
     assert got == {("azure.ai.openai", "usage"): Decimal("19.75"), ("microsoft", "usage"): Decimal("3.10")}
+
+
+
+def test_bill_rows_are_spread_over_their_charge_period(tmp_path):
+    """A FOCUS export through the real pipeline: each row is spread evenly over the days of
+    [ChargePeriodStart, ChargePeriodEnd), exactly, the remainder 1e-10 at a time to the first days
+    (int_provider_costs_daily). Hand-checked: AWS's month-end credit of -25.00 for September is 30 days,
+    25 x 1e10 / 30 leaving 10 units over: 10 days of -0.8333333334 and 20 of -0.8333333333, -25.00 in
+    all; an annual EUR 365.00 commitment is 365 days of 1.00 EUR = 1.08 USD; a one-day usage row stays
+    on its day."""
+    focus = tmp_path / "providers" / "focus"
+    focus.mkdir(parents=True)
+    common = {"BillingCurrency": "USD", "ProviderName": "AWS", "ServiceName": "Amazon Bedrock"}
+    rows = [
+        {"ChargeCategory": "Credit", "ChargeDescription": "AWS Activate credit", "BilledCost": "-25.00",
+         "ChargePeriodStart": "2026-09-01T00:00:00Z", "ChargePeriodEnd": "2026-10-01T00:00:00Z"},
+        {"ChargeCategory": "Purchase", "ChargeDescription": "commitment", "BilledCost": "365.00",
+         "BillingCurrency": "EUR", "ChargePeriodStart": "2026-01-01T00:00:00Z",
+         "ChargePeriodEnd": "2027-01-01T00:00:00Z"},
+        {"ChargeCategory": "Usage", "ChargeDescription": "tokens", "BilledCost": "10.00",
+         "ChargePeriodStart": "2026-09-05T00:00:00Z", "ChargePeriodEnd": "2026-09-06T00:00:00Z"},
+    ]
+    with open(focus / "bedrock.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["BillingCurrency", "ProviderName", "ServiceName", "ChargeCategory",
+                                                "ChargeDescription", "BilledCost", "EffectiveCost",
+                                                "ChargePeriodStart", "ChargePeriodEnd"])
+        writer.writeheader()
+        writer.writerows({**common, **row, "EffectiveCost": row["BilledCost"]} for row in rows)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    load_all(tmp_path, warehouse, only=["provider_costs"], say=lambda m: None)
+    # the model alone: not the tests that tie it to usage, which this warehouse has none of
+    run_cli("build", "--warehouse", str(warehouse), "--quiet",
+            "--select", "fx_rates stg_provider_costs__focus stg_provider_costs__openai stg_provider_costs__anthropic "
+                        "stg_provider_costs__aws_cur int_provider_costs_daily",
+            env={"DBT_INDIRECT_SELECTION": "empty"})
+    D = Decimal
+    got = q(warehouse, """select charge_category, cost_date, billed_cost_usd, effective_cost_usd
+                          from intermediate.int_provider_costs_daily order by 1, 2""")
+    credit = [(day, billed) for category, day, billed, effective in got if category == "credit" and billed == effective]
+    assert credit == [(date(2026, 9, d), D("-0.8333333334") if d <= 10 else D("-0.8333333333")) for d in range(1, 31)]
+    assert sum(billed for _, billed in credit) == D("-25")
+    purchase = [(day, billed) for category, day, billed, _ in got if category == "purchase"]
+    assert len(purchase) == 365 and {billed for _, billed in purchase} == {D("1.08")}
+    assert (purchase[0][0], purchase[-1][0]) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert [(day, billed) for category, day, billed, _ in got if category == "usage"] == [(date(2026, 9, 5), D("10"))]

@@ -88,17 +88,35 @@ customer_days as (
 
 ),
 
+-- revenue that re-states earlier days (a refund's or credit note's reversal of revenue already
+-- recognised), per customer-day: the 7-day ratio judges the days' own revenue, so a refund lowers it
+-- from its day on instead of wiping out a week at once
+customer_catch_up as (
+
+    select revenue_date as margin_date, customer_id, sum(catch_up_usd) as catch_up_usd
+    from {{ ref('int_revenue_recognized_daily') }}
+    where catch_up_usd <> 0
+        and revenue_date between (select min(margin_date) from customer_days)
+                             and (select max(margin_date) from customer_days)
+    group by all
+
+),
+
 customer_rolling as (
 
     select
         customer_days.*,
         customers.signup_date,
-        sum(revenue_usd) over (by_day range between 6 preceding and current row) as revenue_7d_usd,
+        sum(revenue_usd - coalesce(customer_catch_up.catch_up_usd, 0)) over (by_day range between 6 preceding and current row)
+            as own_revenue_7d_usd,
         sum(total_cost_usd) over (by_day range between 6 preceding and current row) as total_cost_7d_usd,
         min(margin_date) over (partition by customer_id) as first_margin_date,
+        -- a paying customer: revenue recognised on this day or before (of either sign)
+        bool_or(revenue_usd <> 0) over (by_day rows between unbounded preceding and current row) as is_paying,
         sum(revenue_usd) over (by_day rows between unbounded preceding and current row) as revenue_to_date_usd,
         sum(total_cost_usd) over (by_day rows between unbounded preceding and current row) as total_cost_to_date_usd
     from customer_days
+    left join customer_catch_up using (margin_date, customer_id)
     left join {{ ref('dim_customers') }} as customers using (customer_id)
     window by_day as (partition by customer_id order by margin_date)
 
@@ -106,18 +124,21 @@ customer_rolling as (
 
 customer_alerts as (
 
-    -- paying customers whose last 7 days cost more than the set share of what they paid
+    -- paying customers (revenue recognised by that day) whose last 7 days cost more than the set
+    -- share of those days' own revenue, whatever its sign: refunds that took it below zero make the
+    -- worst case, not an unjudged one (the ratio is then null: cost against no revenue)
     select
         margin_date as alert_date, 'customer_cost_to_revenue_high' as alert_type, 'warning' as severity,
         'customer' as entity_type, customer_id as entity_id, 'cost-to-revenue ratio (7-day)' as metric,
-        cast(total_cost_7d_usd as double) / cast(revenue_7d_usd as double) as metric_value,
+        case when own_revenue_7d_usd > 0 then cast(total_cost_7d_usd as double) / cast(own_revenue_7d_usd as double) end
+            as metric_value,
         {{ var('alert_cost_to_revenue_ratio', 0.8) }} as threshold,
         null as baseline_value,
-        total_cost_7d_usd > revenue_7d_usd * {{ var('alert_cost_to_revenue_ratio', 0.8) }} as is_on
+        total_cost_7d_usd > own_revenue_7d_usd * {{ var('alert_cost_to_revenue_ratio', 0.8) }} as is_on
     from customer_rolling
-    where revenue_7d_usd > 0 and margin_date >= first_margin_date + 6
+    where total_cost_7d_usd > 0 and is_paying and margin_date >= first_margin_date + 6
     union all
-    -- paying customers in their first days who cost more than they paid since signing up
+    -- paying customers in their first days who cost more than they paid since signing up (whatever the sign)
     select
         margin_date, 'new_customer_unprofitable', 'critical', 'customer', customer_id,
         'gross margin since signup, USD', revenue_to_date_usd - total_cost_to_date_usd, 0, null,
@@ -125,11 +146,23 @@ customer_alerts as (
     from customer_rolling
     where signup_date >= (select min(margin_date) from customer_days)
         and margin_date < signup_date + {{ var('alert_new_customer_days', 30) }}
-        and revenue_to_date_usd > 0
+        and is_paying and total_cost_to_date_usd > 0
 
 ),
 
 -- daily effective cost per feature, customer and provider against its own trailing baseline
+-- credits on provider bills (FOCUS ChargeCategory Credit, spread over their charge period): money, so in
+-- every cost and margin, but not usage: the provider's cost series and billing residual leave them out,
+-- so a promotional credit raises neither a cost drop nor a residual alert
+provider_credits as (
+
+    select cost_date, provider, sum(effective_cost_usd) as credit_usd
+    from {{ ref('int_provider_costs_daily') }}
+    where charge_category = 'credit'
+    group by all
+
+),
+
 cost_series as (
 
     select 'feature' as entity_type, feature as entity_id, margin_date as cost_date, total_cost_usd as cost_usd
@@ -138,8 +171,13 @@ cost_series as (
     select 'customer', customer_id, margin_date, total_cost_usd
     from customer_days
     union all
-    select 'provider', provider, usage_date, sum(effective_cost_usd)
-    from {{ ref('int_inference_cost_reconciled') }} where is_production group by all
+    select 'provider', reconciled.provider, reconciled.usage_date,
+        sum(reconciled.effective_cost_usd) - coalesce(any_value(provider_credits.credit_usd), 0)
+    from {{ ref('int_inference_cost_reconciled') }} as reconciled
+    left join provider_credits
+        on provider_credits.cost_date = reconciled.usage_date and provider_credits.provider = reconciled.provider
+    where reconciled.is_production
+    group by reconciled.provider, reconciled.usage_date
 
 ),
 
@@ -406,13 +444,23 @@ billing_residuals as (
 
     select
         cost_date as alert_date, 'provider_billing_residual' as alert_type, 'warning' as severity,
-        'provider' as entity_type, provider as entity_id, 'billed minus estimated, % of estimate' as metric,
-        residual_pct_of_estimate as metric_value,
+        'provider' as entity_type, provider as entity_id,
+        'billed (credits aside) minus estimated, % of estimate' as metric,
+        residual_pct as metric_value,
         {{ var('max_reconciliation_residual_pct', 15) }} as threshold,
         null as baseline_value,
-        abs(residual_pct_of_estimate) > {{ var('max_reconciliation_residual_pct', 15) }} as is_on
-    from {{ ref('fct_provider_reconciliation_daily') }}
-    where is_reconciled
+        abs(residual_pct) > {{ var('max_reconciliation_residual_pct', 15) }} as is_on
+    from (
+        select
+            reconciliation.*,
+            case when reconciliation.estimated_cost_usd <> 0 then
+                cast(reconciliation.residual_usd - coalesce(provider_credits.credit_usd, 0) as double)
+                / cast(reconciliation.estimated_cost_usd as double) * 100
+            end as residual_pct
+        from {{ ref('fct_provider_reconciliation_daily') }} as reconciliation
+        left join provider_credits using (cost_date, provider)
+        where reconciliation.is_reconciled
+    )
 
 )
 

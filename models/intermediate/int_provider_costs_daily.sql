@@ -1,5 +1,12 @@
 -- What providers billed, per provider and day (and model, where the bill names one: OpenAI Costs API
 -- line items, the Anthropic cost report), in the reporting currency (all sources unioned).
+-- Each bill row is spread evenly over the days of its charge period [start, end) (end exclusive, as in
+-- FOCUS): a month's credit, commitment fee or tax (a FOCUS Credit or Purchase row, a CUR monthly fee)
+-- lowers or raises each of its days a little instead of landing whole on its first day, where it
+-- turned that day's inference cost negative and raised cost-drop and residual alerts. A row of one day
+-- or less (hourly and daily usage), or without an end, stays on its start day. The split is exact
+-- (macro split_evenly: whole 1e-10 units of the amount in its own currency, the remainder to the first
+-- days), so a row's days add up to the row; each day's part is converted at that day's FX rate.
 with unioned as (
 
     select * from {{ ref('stg_provider_costs__openai') }}
@@ -18,19 +25,43 @@ fx as (
 
 ),
 
+periods as (
+
+    select
+        *,
+        -- whole days the charge period lasts, rounded up; at least one
+        greatest(1, coalesce(
+            (date_diff('microsecond', charge_period_start, charge_period_end) + 86399999999) // 86400000000, 1
+        )) as period_days
+    from unioned
+
+),
+
+-- one row per bill row and day of its period
+days as (
+
+    select
+        *,
+        cast(charge_period_start as date) + cast(day_index as integer) as cost_date,
+        {{ split_evenly('billed_cost', 'period_days', 'day_index') }} as billed_cost_part,
+        {{ split_evenly('effective_cost', 'period_days', 'day_index') }} as effective_cost_part
+    from (select *, unnest(range(period_days)) as day_index from periods)
+
+),
+
 final as (
 
     select
-        cast(unioned.charge_period_start as date) as cost_date,
-        unioned.provider,
-        unioned.charge_category,
-        unioned.model,
-        unioned.billing_currency,
+        days.cost_date,
+        days.provider,
+        days.charge_category,
+        days.model,
+        days.billing_currency,
         count(*) as cost_rows,
-        sum(cast(unioned.billed_cost * fx.rate_to_reporting as {{ money_type() }})) as billed_cost_usd,
-        sum(cast(unioned.effective_cost * fx.rate_to_reporting as {{ money_type() }})) as effective_cost_usd
-    from unioned
-    left join fx on {{ fx_rate_on('unioned.billing_currency', 'cast(unioned.charge_period_start as date)') }}
+        sum(cast(days.billed_cost_part * fx.rate_to_reporting as {{ money_type() }})) as billed_cost_usd,
+        sum(cast(days.effective_cost_part * fx.rate_to_reporting as {{ money_type() }})) as effective_cost_usd
+    from days
+    left join fx on {{ fx_rate_on('days.billing_currency', 'days.cost_date') }}
     group by all
 
 )

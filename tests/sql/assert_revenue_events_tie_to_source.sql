@@ -11,4 +11,4 @@ recognized as (
 select source_events.revenue_event_id, source_events.amount_minor, recognized.amount_minor as recognized_minor
 from source_events
 full outer join recognized on source_events.revenue_event_id = recognized.revenue_source_id
-where source_events.amount_minor is distinct from recognized.amount_minor
+where coalesce(source_events.amount_minor, 0) <> coalesce(recognized.amount_minor, 0)

@@ -1,9 +1,10 @@
+-- Credit notes: amounts in minor units of `currency`; when each took effect and, if voided, when.
 with source as (
 
     {{ source_columns('stripe', 'credit_notes', {
         'id': 'varchar', 'invoice': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'currency': 'varchar',
-        'created': 'bigint', 'effective_at': 'bigint', 'total': 'bigint', 'total_excluding_tax': 'bigint',
-        'subtotal_excluding_tax': 'bigint', 'type': 'varchar', 'reason': 'varchar'
+        'created': 'bigint', 'effective_at': 'bigint', 'voided_at': 'bigint', 'total': 'bigint',
+        'total_excluding_tax': 'bigint', 'subtotal_excluding_tax': 'bigint', 'type': 'varchar', 'reason': 'varchar'
     }) }}
 
 ),
@@ -21,7 +22,8 @@ final as (
         type as credit_note_type,
         reason,
         to_timestamp(coalesce(effective_at, created)) at time zone 'UTC' as effective_at,
-        to_timestamp(created) at time zone 'UTC' as created_at
+        to_timestamp(created) at time zone 'UTC' as created_at,
+        to_timestamp(voided_at) at time zone 'UTC' as voided_at
     from source
 
 )

@@ -1,37 +1,54 @@
--- Invoice lines: amount before discounts and tax, the discounts and tax on the line, and the
--- service period the amount pays for.
+-- Invoice lines: amount before discounts, the discounts, the tax on the line (all of it, and the part
+-- included in `amount` by tax-inclusive prices) and the service period the amount pays for.
+-- Tax arrives as `taxes` (API 2025+, with `tax_behavior`) or `tax_amounts` (older, with `inclusive`).
 with source as (
 
     {{ source_columns('stripe', 'invoice_line_items', {
         'id': 'varchar', 'invoice': 'varchar', 'amount': 'bigint', 'currency': 'varchar',
         'description': 'varchar', 'quantity': 'bigint', 'period': 'json', 'discount_amounts': 'json',
-        'taxes': 'json', 'subscription': 'varchar', 'pricing': 'json', 'parent': 'json'
+        'taxes': 'json', 'tax_amounts': 'json', 'subscription': 'varchar', 'pricing': 'json', 'parent': 'json'
     }) }}
+
+),
+
+taxes as (
+
+    select
+        id,
+        coalesce(sum(cast(t ->> 'amount' as bigint)), 0) as tax_minor,
+        coalesce(sum(cast(t ->> 'amount' as bigint)) filter (
+            where t ->> 'tax_behavior' = 'inclusive' or t ->> 'inclusive' = 'true'
+        ), 0) as inclusive_tax_minor
+    from (
+        select id, unnest(cast(coalesce(taxes, tax_amounts) as json[])) as t
+        from source
+    )
+    group by id
 
 ),
 
 final as (
 
     select
-        id as invoice_line_item_id,
-        invoice as invoice_id,
-        amount as amount_minor,
+        source.id as invoice_line_item_id,
+        source.invoice as invoice_id,
+        source.amount as amount_minor,
         coalesce((
             select sum(cast(d ->> 'amount' as bigint))
-            from (select unnest(cast(discount_amounts as json[])) as d)
+            from (select unnest(cast(source.discount_amounts as json[])) as d)
         ), 0) as discount_minor,
-        coalesce((
-            select sum(cast(t ->> 'amount' as bigint))
-            from (select unnest(cast(taxes as json[])) as t)
-        ), 0) as tax_minor,
-        upper(currency) as currency,
-        description,
-        quantity,
-        subscription as subscription_id,
-        coalesce(pricing -> 'price_details' ->> 'price', parent -> 'subscription_item_details' ->> 'subscription_item') as price_id,
-        to_timestamp(cast(period ->> 'start' as bigint)) at time zone 'UTC' as period_start_at,
-        to_timestamp(cast(period ->> 'end' as bigint)) at time zone 'UTC' as period_end_at
+        coalesce(taxes.tax_minor, 0) as tax_minor,
+        coalesce(taxes.inclusive_tax_minor, 0) as inclusive_tax_minor,
+        upper(source.currency) as currency,
+        source.description,
+        source.quantity,
+        source.subscription as subscription_id,
+        coalesce(source.pricing -> 'price_details' ->> 'price',
+                 source.parent -> 'subscription_item_details' ->> 'subscription_item') as price_id,
+        to_timestamp(cast(source.period ->> 'start' as bigint)) at time zone 'UTC' as period_start_at,
+        to_timestamp(cast(source.period ->> 'end' as bigint)) at time zone 'UTC' as period_end_at
     from source
+    left join taxes on source.id = taxes.id
 
 )
 

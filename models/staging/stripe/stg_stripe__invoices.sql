@@ -1,8 +1,10 @@
+-- Invoices: amounts in integer minor units of `currency`, and when the invoice was finalised, paid,
+-- voided or marked uncollectible (status_transitions).
 with source as (
 
     {{ source_columns('stripe', 'invoices', {
         'id': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'currency': 'varchar',
-        'created': 'bigint', 'period_start': 'bigint', 'period_end': 'bigint',
+        'created': 'bigint', 'effective_at': 'bigint', 'period_start': 'bigint', 'period_end': 'bigint',
         'subtotal': 'bigint', 'tax': 'bigint', 'total': 'bigint', 'total_excluding_tax': 'bigint',
         'amount_paid': 'bigint', 'amount_due': 'bigint', 'status_transitions': 'json', 'billing_reason': 'varchar'
     }) }}
@@ -19,13 +21,17 @@ final as (
         subtotal as subtotal_minor,
         coalesce(tax, 0) as tax_minor,
         total as total_minor,
-        total_excluding_tax as total_excluding_tax_minor,
+        coalesce(total_excluding_tax, total - coalesce(tax, 0)) as total_excluding_tax_minor,
         amount_paid as amount_paid_minor,
         amount_due as amount_due_minor,
         billing_reason,
         to_timestamp(created) at time zone 'UTC' as created_at,
+        to_timestamp(coalesce(cast(status_transitions ->> 'finalized_at' as bigint), effective_at, created))
+            at time zone 'UTC' as finalized_at,
         to_timestamp(cast(status_transitions ->> 'paid_at' as bigint)) at time zone 'UTC' as paid_at,
-        to_timestamp(cast(status_transitions ->> 'voided_at' as bigint)) at time zone 'UTC' as voided_at
+        to_timestamp(cast(status_transitions ->> 'voided_at' as bigint)) at time zone 'UTC' as voided_at,
+        to_timestamp(cast(status_transitions ->> 'marked_uncollectible_at' as bigint)) at time zone 'UTC'
+            as marked_uncollectible_at
     from source
 
 )

@@ -1,0 +1,447 @@
+{#- Revenue recognition, following Stripe Revenue Recognition's methodology (docs/revenue.md):
+    a select of recognised revenue per document line and day, in integer minor units of the
+    document's currency (before FX). int_revenue_recognized_daily (days, FX, customers) and
+    fct_revenue_recognized_monthly (months, in each currency, to compare with Stripe's reports) both
+    evaluate it, so the two cannot disagree.
+
+    Accrual basis (var revenue_basis = 'accrual', default). Every line of a finalised invoice (open,
+    paid, uncollectible or void), net of discounts and of tax included in its price, is spread evenly
+    over its service period, paid or not. What later changes a line changes the amount "in force"
+    from its effective day on:
+      - a credit note takes its amount (excluding tax) off the lines it names, else off every line of
+        the invoice in proportion to their amounts; voided, it gives the amount back from its void day;
+      - a refund not made through a credit note takes off its pre-tax share (refund x invoice total
+        excluding tax / total); a refund made through a credit note is already in the credit note;
+      - voiding an invoice, or marking it uncollectible, takes the whole line off (Stripe's voids and
+        bad-debt contra revenue); an uncollectible invoice paid later gets back, on its payment day,
+        what had been recognised when it was written off (Stripe books the rest as recoverables).
+    Revenue recognised through day t of a line is A(t) x elapsed(t) / N: the amount in force on t, times
+    the share of its N service days elapsed by the end of t (0 before the period, N after it), in minor
+    units rounded half away from zero. A day's revenue is that total less the day before's. This is
+    Stripe's rule, in one formula: an adjustment reverses on its day the same share of what was already
+    recognised and takes the rest off the days still to come, so an early credit just lowers the amount
+    spread and a late one is taken wholly on its day; the days of a line add up exactly to its final amount.
+    Each day's amount says how much of it re-states earlier days (catch_up_minor: what the amount now
+    in force gives the days before, less what they had), so detectors can judge a day on its own revenue.
+    Revenue events from billing outside Stripe follow the same rule: a charge is spread over its service
+    period; a refund or credit is taken off from the day it occurred, over the service period it names.
+    With var revenue_catch_up (Stripe's "catch-up revenue" setting; off by default), service days before an
+    invoice's finalisation (a charge's occurrence) are recognised on that day instead.
+
+    Paid basis (revenue_basis = 'paid', for cash reporting): an invoice's payment, excluding its tax
+    share, on the day it was paid; every refund's pre-tax share on its day; revenue events on their day.
+    Credit notes change revenue only through the refunds they make. -#}
+{% macro recognized_revenue_lines() %}
+{%- set basis = var('revenue_basis', 'accrual') -%}
+{%- if basis not in ('accrual', 'paid') -%}
+    {{ exceptions.raise_compiler_error("var revenue_basis must be 'accrual' or 'paid', not '" ~ basis ~ "'") }}
+{%- endif -%}
+with invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+    -- drafts are not revenue yet; every other status was finalised
+    where status in ('open', 'paid', 'uncollectible', 'void')
+
+),
+
+invoice_lines as (
+
+    select * from {{ ref('stg_stripe__invoice_line_items') }}
+
+),
+
+credit_notes as (
+
+    select * from {{ ref('stg_stripe__credit_notes') }}
+    where status in ('issued', 'void')
+
+),
+
+-- refunds not made through a credit note, with the invoice they give money back on
+refunds as (
+
+    select
+        refunds.*,
+        coalesce(
+            refunds.invoice_id,
+            (select min(paid.invoice_id) from {{ ref('stg_stripe__invoice_payments') }} as paid
+             where paid.payment_intent_id = refunds.payment_intent_id or paid.charge_id = refunds.charge_id)
+        ) as refunded_invoice_id
+    from {{ ref('stg_stripe__refunds') }} as refunds
+    where refunds.status = 'succeeded'
+    {%- if basis == 'accrual' %}
+        and refunds.refund_id not in (select refund_id from {{ ref('stg_stripe__credit_note_refunds') }})
+    {%- endif %}
+
+),
+
+revenue_events as (
+
+    select * from {{ ref('stg_revenue__events') }}
+
+),
+
+{%- if basis == 'accrual' %}
+
+lines as (
+
+    select
+        invoice_lines.invoice_line_item_id as revenue_source_id,
+        'invoice_line' as revenue_source,
+        invoice_lines.invoice_id,
+        invoices.stripe_customer_id,
+        cast(null as varchar) as app_customer_id,
+        cast(null as varchar) as feature,
+        invoice_lines.currency,
+        invoice_lines.amount_minor - invoice_lines.discount_minor - invoice_lines.inclusive_tax_minor as net_minor,
+        cast(invoice_lines.period_start_at as date) as service_start_date,
+        greatest(date_diff('day', cast(invoice_lines.period_start_at as date),
+                                  cast(invoice_lines.period_end_at as date)), 1) as service_days,
+        {% if var('revenue_catch_up', false) %}cast(invoices.finalized_at as date){% else %}cast(null as date){% endif %}
+            as in_force_from,
+        -- the day the whole line goes: voided, or written off as uncollectible (least ignores nulls)
+        cast(least(invoices.marked_uncollectible_at,
+                   case when invoices.status = 'void' then coalesce(invoices.voided_at, invoices.finalized_at) end)
+             as date) as in_force_until
+    from invoice_lines
+    inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
+
+),
+
+named_credit_lines as (
+
+    select credit_note_id, invoice_line_item_id, sum(amount_minor - discount_minor) as amount_minor
+    from {{ ref('stg_stripe__credit_note_line_items') }}
+    where invoice_line_item_id in (select revenue_source_id from lines)
+    group by all
+
+),
+
+-- credit notes and refunds over the lines they apply to: the lines a credit note names (by the amounts
+-- it names), else every line of the invoice by net amount
+adjustment_weights as (
+
+    select
+        credit_notes.credit_note_id as adjustment_id,
+        -credit_notes.total_excluding_tax_minor as amount_minor,
+        cast(credit_notes.effective_at as date) as effective_date,
+        case when credit_notes.status = 'void'
+            then cast(coalesce(credit_notes.voided_at, credit_notes.effective_at) as date) end as reverted_date,
+        lines.revenue_source_id,
+        coalesce(named_credit_lines.amount_minor, lines.net_minor) as weight
+    from credit_notes
+    inner join lines on credit_notes.invoice_id = lines.invoice_id
+    left join named_credit_lines
+        on named_credit_lines.credit_note_id = credit_notes.credit_note_id
+        and named_credit_lines.invoice_line_item_id = lines.revenue_source_id
+    where named_credit_lines.amount_minor is not null
+        or credit_notes.credit_note_id not in (select credit_note_id from named_credit_lines)
+
+    union all
+
+    select
+        refunds.refund_id,
+        -{{ _pre_tax_share('refunds.amount_minor', 'invoices') }},
+        cast(refunds.created_at as date),
+        cast(null as date),
+        lines.revenue_source_id,
+        lines.net_minor
+    from refunds
+    inner join invoices on refunds.refunded_invoice_id = invoices.invoice_id
+    inner join lines on lines.invoice_id = refunds.refunded_invoice_id
+
+),
+
+-- exactly, in minor units: truncated shares, then the units they leave one each to the largest remainders
+adjustment_shares as (
+
+    select
+        *,
+        sign(amount_minor) * sign(weight) * sign(total_weight)
+            * (abs(cast(amount_minor as hugeint) * weight) // abs(total_weight)) as share_minor,
+        abs(cast(amount_minor as hugeint) * weight) % abs(total_weight) as remainder
+    from (
+        select *, sum(weight) over (partition by adjustment_id) as total_weight
+        from adjustment_weights
+    )
+    where total_weight <> 0
+
+),
+
+adjustments as (
+
+    select
+        adjustment_id,
+        revenue_source_id,
+        effective_date,
+        reverted_date,
+        share_minor + case
+            when row_number() over (partition by adjustment_id order by remainder desc, revenue_source_id)
+                 <= abs(amount_minor - sum(share_minor) over (partition by adjustment_id))
+            then sign(amount_minor - sum(share_minor) over (partition by adjustment_id)) else 0 end
+            as amount_minor
+    from adjustment_shares
+
+),
+
+-- each line's amounts and from which day to which (exclusive) each is in force: the line itself, then
+-- the adjustments applied to it (until voided, and never past the line's own end)
+line_amounts as (
+
+    select revenue_source_id, net_minor as amount_minor, in_force_from, in_force_until
+    from lines
+    union all
+    select
+        adjustments.revenue_source_id,
+        adjustments.amount_minor,
+        adjustments.effective_date,
+        least(adjustments.reverted_date, lines.in_force_until)
+    from adjustments
+    inner join lines using (revenue_source_id)
+
+),
+
+-- uncollectible invoices paid later: what was recognised when written off comes back on the payment day
+recoveries as (
+
+    select
+        lines.revenue_source_id || ':recovered' as revenue_source_id,
+        'bad_debt_recovery' as revenue_source,
+        lines.invoice_id,
+        lines.stripe_customer_id,
+        lines.app_customer_id,
+        lines.feature,
+        lines.currency,
+        {{ _recognized_to_date('written_off.amount_minor', 'written_off.day_before', 'lines') }} as net_minor,
+        cast(invoices.paid_at as date) as service_start_date,
+        1 as service_days,
+        cast(null as date) as in_force_from,
+        cast(null as date) as in_force_until
+    from lines
+    inner join invoices on lines.invoice_id = invoices.invoice_id
+    inner join (
+        -- the line's amount in force on the day before it was written off
+        select line_amounts.revenue_source_id, cast(invoices.marked_uncollectible_at as date) - 1 as day_before,
+            sum(line_amounts.amount_minor) as amount_minor
+        from line_amounts
+        inner join lines using (revenue_source_id)
+        inner join invoices on lines.invoice_id = invoices.invoice_id
+        where {{ _in_force('line_amounts', 'cast(invoices.marked_uncollectible_at as date) - 1') }}
+        group by all
+    ) as written_off on written_off.revenue_source_id = lines.revenue_source_id
+    where invoices.marked_uncollectible_at is not null and invoices.paid_at >= invoices.marked_uncollectible_at
+
+),
+
+-- credit notes and refunds whose invoice was not loaded: taken in full on their day
+unmatched_adjustments as (
+
+    select
+        credit_note_id as revenue_source_id, 'credit_note' as revenue_source, invoice_id, stripe_customer_id,
+        cast(null as varchar) as app_customer_id, cast(null as varchar) as feature, currency,
+        -total_excluding_tax_minor as net_minor,
+        cast(effective_at as date) as service_start_date, 1 as service_days,
+        cast(effective_at as date) as in_force_from,
+        case when status = 'void' then cast(coalesce(voided_at, effective_at) as date) end as in_force_until
+    from credit_notes
+    where credit_note_id not in (select adjustment_id from adjustments)
+    union all
+    select
+        refund_id, 'refund', refunded_invoice_id, stripe_customer_id, null, null, currency, -amount_minor,
+        cast(created_at as date), 1, cast(created_at as date), null
+    from refunds
+    where refund_id not in (select adjustment_id from adjustments)
+
+),
+
+external_revenue as (
+
+    select
+        revenue_event_id as revenue_source_id,
+        'revenue_event' as revenue_source,
+        cast(null as varchar) as invoice_id,
+        cast(null as varchar) as stripe_customer_id,
+        customer_id as app_customer_id,
+        feature,
+        currency,
+        amount_minor as net_minor,
+        service_start_date,
+        service_days,
+        -- a refund or credit takes effect when it occurred; a charge then only with catch-up
+        case when amount_minor < 0 {%- if var('revenue_catch_up', false) %} or true{% endif %}
+            then cast(occurred_at as date) end as in_force_from,
+        cast(null as date) as in_force_until
+    from revenue_events
+
+),
+
+documents as (
+
+    select * from lines
+    union all by name
+    select * from recoveries
+    union all by name
+    select * from unmatched_adjustments
+    union all by name
+    select * from external_revenue
+
+),
+
+amounts_in_force as (
+
+    select * from line_amounts
+    union all
+    select revenue_source_id, net_minor, in_force_from, in_force_until
+    from documents
+    where revenue_source <> 'invoice_line'
+
+),
+
+-- the days a document's revenue can change: its service days, and any day an amount starts or stops
+document_days as (
+
+    select revenue_source_id, service_start_date + cast(day_index as integer) as revenue_date
+    from documents, range(documents.service_days) as days(day_index)
+    union
+    select revenue_source_id, in_force_from from amounts_in_force where in_force_from is not null
+    union
+    select revenue_source_id, in_force_until from amounts_in_force where in_force_until is not null
+
+),
+
+recognized_to_date as (
+
+    select
+        document_days.revenue_source_id,
+        document_days.revenue_date,
+        {{ _recognized_to_date('coalesce(sum(amounts_in_force.amount_minor), 0)', 'document_days.revenue_date', 'documents') }}
+            as recognized_to_date_minor,
+        -- what the amount now in force gives the days before this one
+        {{ _recognized_to_date('coalesce(sum(amounts_in_force.amount_minor), 0)', 'document_days.revenue_date - 1', 'documents') }}
+            as restated_to_date_minor
+    from document_days
+    inner join documents using (revenue_source_id)
+    left join amounts_in_force
+        on amounts_in_force.revenue_source_id = document_days.revenue_source_id
+        and {{ _in_force('amounts_in_force', 'document_days.revenue_date') }}
+    group by document_days.revenue_source_id, document_days.revenue_date,
+        documents.service_start_date, documents.service_days
+
+),
+
+recognized as (
+
+    select
+        documents.revenue_source_id,
+        documents.revenue_source,
+        documents.stripe_customer_id,
+        documents.app_customer_id,
+        documents.feature,
+        documents.currency,
+        recognized_to_date.revenue_date,
+        recognized_to_date.recognized_to_date_minor - coalesce(lag(recognized_to_date.recognized_to_date_minor) over by_day, 0)
+            as amount_minor,
+        -- of which re-stating earlier days: a credit note's or refund's reversal of revenue already
+        -- recognised, a voided credit note's return, catch-up revenue (the rest is the day's own)
+        recognized_to_date.restated_to_date_minor - coalesce(lag(recognized_to_date.recognized_to_date_minor) over by_day, 0)
+            as catch_up_minor
+    from recognized_to_date
+    inner join documents using (revenue_source_id)
+    window by_day as (partition by recognized_to_date.revenue_source_id order by recognized_to_date.revenue_date)
+
+)
+
+select
+    revenue_date, revenue_source, revenue_source_id, stripe_customer_id, app_customer_id, feature, currency,
+    cast(amount_minor as bigint) as amount_minor,
+    cast(catch_up_minor as bigint) as catch_up_minor
+from recognized
+where amount_minor <> 0 or catch_up_minor <> 0
+
+{%- else %}
+
+payments as (
+
+    select
+        invoice_id as revenue_source_id,
+        'invoice_payment' as revenue_source,
+        stripe_customer_id,
+        cast(null as varchar) as app_customer_id,
+        cast(null as varchar) as feature,
+        currency,
+        cast(paid_at as date) as revenue_date,
+        {{ _pre_tax_share('amount_paid_minor', 'invoices') }} as amount_minor
+    from invoices
+    where paid_at is not null and amount_paid_minor <> 0
+
+),
+
+cash_refunds as (
+
+    select
+        refunds.refund_id,
+        'refund',
+        coalesce(invoices.stripe_customer_id, refunds.stripe_customer_id),
+        null,
+        null,
+        refunds.currency,
+        cast(refunds.created_at as date),
+        -coalesce({{ _pre_tax_share('refunds.amount_minor', 'invoices') }}, refunds.amount_minor)
+    from refunds
+    left join invoices on refunds.refunded_invoice_id = invoices.invoice_id
+
+),
+
+external_revenue as (
+
+    select
+        revenue_event_id, 'revenue_event', null, customer_id, feature, currency, cast(occurred_at as date),
+        amount_minor
+    from revenue_events
+
+)
+
+select
+    revenue_date, revenue_source, revenue_source_id, stripe_customer_id, app_customer_id, feature, currency,
+    cast(amount_minor as bigint) as amount_minor,
+    cast(0 as bigint) as catch_up_minor
+from (
+    select * from payments
+    union all
+    select * from cash_refunds
+    union all
+    select * from external_revenue
+)
+where amount_minor <> 0
+
+{%- endif %}
+{% endmacro %}
+
+
+{#- Minor units of `amount` recognised through the end of `day` for a document of `alias` (its
+    service_start_date and service_days): amount x elapsed days / service days, half away from zero. -#}
+{% macro _recognized_to_date(amount, day, alias) -%}
+    (sign({{ amount }}) * (
+        (2 * abs(cast({{ amount }} as hugeint))
+            * least(greatest(date_diff('day', {{ alias }}.service_start_date, {{ day }}) + 1, 0), {{ alias }}.service_days)
+         + {{ alias }}.service_days)
+        // (2 * {{ alias }}.service_days)
+    ))
+{%- endmacro %}
+
+
+{#- Whether an amount of `alias` (in_force_from, in_force_until: exclusive, null = open) applies on `day`. -#}
+{% macro _in_force(alias, day) -%}
+    ({{ alias }}.in_force_from is null or {{ day }} >= {{ alias }}.in_force_from)
+    and ({{ alias }}.in_force_until is null or {{ day }} < {{ alias }}.in_force_until)
+{%- endmacro %}
+
+
+{#- The share of `amount` (minor units paid or refunded on an invoice, tax included) that is not tax:
+    amount x total excluding tax / total of the invoice `alias`, half away from zero. -#}
+{% macro _pre_tax_share(amount, alias) -%}
+    case when {{ alias }}.total_minor > 0
+        then (2 * cast({{ amount }} as hugeint) * {{ alias }}.total_excluding_tax_minor + {{ alias }}.total_minor)
+             // (2 * {{ alias }}.total_minor)
+        else {{ amount }} end
+{%- endmacro %}

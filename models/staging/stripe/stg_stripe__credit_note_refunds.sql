@@ -1,0 +1,28 @@
+-- Refunds made through a credit note: `refunds` (API 2025+: refund id and amount) or the older single
+-- `refund` field. Such a refund is part of its credit note and must not reduce revenue a second time.
+with source as (
+
+    {{ source_columns('stripe', 'credit_notes', {'id': 'varchar', 'refund': 'varchar', 'refunds': 'json'}) }}
+
+),
+
+listed as (
+
+    select id as credit_note_id, r ->> 'refund' as refund_id
+    from (select id, unnest(cast(refunds as json[])) as r from source)
+
+),
+
+final as (
+
+    select distinct credit_note_id, refund_id
+    from (
+        select * from listed
+        union all
+        select id, refund from source where refund is not null
+    )
+    where refund_id is not null
+
+)
+
+select * from final

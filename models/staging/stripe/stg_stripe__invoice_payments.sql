@@ -1,0 +1,40 @@
+-- Which payment intents and charges paid each invoice, to find the invoice a refund gives money back
+-- on: `payments` (API 2025+) or the older `payment_intent` / `charge` fields of the invoice.
+with source as (
+
+    {{ source_columns('stripe', 'invoices', {
+        'id': 'varchar', 'payment_intent': 'varchar', 'charge': 'varchar', 'payments': 'json'
+    }) }}
+
+),
+
+listed as (
+
+    select
+        id as invoice_id,
+        payment -> 'payment' ->> 'payment_intent' as payment_intent_id,
+        payment -> 'payment' ->> 'charge' as charge_id
+    from (
+        select id, unnest(cast(json_extract(payments, '$.data') as json[])) as payment
+        from source
+    )
+
+),
+
+legacy as (
+
+    select id as invoice_id, payment_intent as payment_intent_id, charge as charge_id
+    from source
+    where payment_intent is not null or charge is not null
+
+),
+
+final as (
+
+    select distinct invoice_id, payment_intent_id, charge_id
+    from (select * from listed union all select * from legacy)
+    where payment_intent_id is not null or charge_id is not null
+
+)
+
+select * from final
