@@ -105,10 +105,12 @@ def _json_value(value):
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, (Decimal, float)):
+    if isinstance(value, Decimal):
+        return str(value)  # money: every digit, as a string
+    if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
-        return float(f"{float(value):.12g}")  # without binary noise (24.340400000000002)
+        return float(f"{value:.12g}")  # without binary noise (24.340400000000002)
     if isinstance(value, (str, int, bool)) or value is None:
         return value
     return str(value)
@@ -386,7 +388,8 @@ def _failing_rows(con, node, limit: int) -> tuple[list[dict], str | None]:
         order = "margin_date desc, feature" if meta and meta.name == "margin_floor_zone" else "all"
         sql = f"select * from {stored} order by {order} limit {limit}"
     elif getattr(node, "compiled_code", None):
-        sql = f"select * from ({node.compiled_code}) as failing order by all limit {limit}"
+        # the newline: a test whose SQL ends in a -- comment
+        sql = f"select * from ({node.compiled_code}\n) as failing order by all limit {limit}"
     else:
         return [], None
     try:

@@ -576,8 +576,8 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
     # Documents every revenue rule meets (none draws from rng, so the rest of the data is unchanged): the
     # first APAC pro customer's prices include 9% GST (tax-inclusive); the first pro customer signed up
     # before the data starts gets a credit note on its first paid invoice, voided two days after it was
-    # issued, and its next invoice is issued twice, the copy voided at once; every other service credit
-    # is refunded through its credit note.
+    # issued, and its next invoice is issued twice, the copy voided three days later; every other service
+    # credit is refunded through its credit note.
     paying = [c for c in range(len(cust.app_id)) if PLANS[cust.plan[c]] == "pro"]
     tax_inclusive_customer = next((c for c in paying if cust.region[c] == "apac" and not cust.taxed[c]), None)
     void_copy_customer = next((c for c in paying if cust.signup[c] <= opt.start_date), None)
@@ -691,7 +691,7 @@ def write_stripe(opt: Options, cust: Customers, rng: np.random.Generator) -> Non
                                            "data": [{**line, "id": _stripe_id("il", opt.seed, app_id, k, "copy"),
                                                      "invoice": copy_id}]},
                                  "status_transitions": {"finalized_at": _ts(p_start), "paid_at": None,
-                                                        "voided_at": _ts(p_start) + 7200,
+                                                        "voided_at": _ts(p_start) + 3 * 86_400,
                                                         "marked_uncollectible_at": None}})
             if c == void_copy_customer and status == "paid" and not voided_credit_note_made:
                 voided_credit_note_made = True

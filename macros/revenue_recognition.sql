@@ -21,7 +21,7 @@
     Stripe's rule, in one formula: an adjustment reverses on its day the same share of what was already
     recognised and takes the rest off the days still to come, so an early credit just lowers the amount
     spread and a late one is taken wholly on its day; the days of a line add up exactly to its final amount.
-    Each day's amount says how much of it re-states earlier days (catch_up_minor: what the amount now
+    Each day's amount says how much of it re-states earlier days (restated_minor: what the amount now
     in force gives the days before, less what they had), so detectors can judge a day on its own revenue.
     Revenue events from billing outside Stripe follow the same rule: a charge is spread over its service
     period; a refund or credit is taken off from the day it occurred, over the service period it names.
@@ -29,8 +29,9 @@
     invoice's finalisation (a charge's occurrence) are recognised on that day instead.
 
     Paid basis (revenue_basis = 'paid', for cash reporting): an invoice's payment, excluding its tax
-    share, on the day it was paid; every refund's pre-tax share on its day; revenue events on their day.
-    Credit notes change revenue only through the refunds they make. -#}
+    share, on the day it was paid (paid_at: a partial payment counts once the invoice is paid); every
+    refund of an invoice, its pre-tax share (in full when the invoice was not loaded), on its day;
+    revenue events on their day. Credit notes change revenue only through the refunds they make. -#}
 {% macro recognized_revenue_lines() %}
 {%- set basis = var('revenue_basis', 'accrual') -%}
 {%- if basis not in ('accrual', 'paid') -%}
@@ -57,20 +58,15 @@ credit_notes as (
 
 ),
 
--- refunds not made through a credit note, with the invoice they give money back on
+-- refunds of invoices (a refund of a charge no invoice shows was never revenue here: it is not taken
+-- off, and the warn test refunds_without_an_invoice lists it); on the accrual basis, not those made
+-- through a credit note, which are in the credit note
 refunds as (
 
-    select
-        refunds.*,
-        coalesce(
-            refunds.invoice_id,
-            (select min(paid.invoice_id) from {{ ref('stg_stripe__invoice_payments') }} as paid
-             where paid.payment_intent_id = refunds.payment_intent_id or paid.charge_id = refunds.charge_id)
-        ) as refunded_invoice_id
-    from {{ ref('stg_stripe__refunds') }} as refunds
-    where refunds.status = 'succeeded'
+    select * from ({{ refunds_with_invoice() }}) as refunds
+    where refunds.refunded_invoice_id is not null
     {%- if basis == 'accrual' %}
-        and refunds.refund_id not in (select refund_id from {{ ref('stg_stripe__credit_note_refunds') }})
+        and not refunds.is_through_credit_note
     {%- endif %}
 
 ),
@@ -94,15 +90,21 @@ lines as (
         cast(null as varchar) as feature,
         invoice_lines.currency,
         invoice_lines.amount_minor - invoice_lines.discount_minor - invoice_lines.inclusive_tax_minor as net_minor,
-        cast(invoice_lines.period_start_at as date) as service_start_date,
-        greatest(date_diff('day', cast(invoice_lines.period_start_at as date),
-                                  cast(invoice_lines.period_end_at as date)), 1) as service_days,
+        -- a line without a period is recognised when the invoice was finalised
+        cast(coalesce(invoice_lines.period_start_at, invoices.finalized_at) as date) as service_start_date,
+        greatest(coalesce(date_diff('day', cast(invoice_lines.period_start_at as date),
+                                           cast(invoice_lines.period_end_at as date)), 1), 1) as service_days,
         {% if var('revenue_catch_up', false) %}cast(invoices.finalized_at as date){% else %}cast(null as date){% endif %}
             as in_force_from,
         -- the day the whole line goes: voided, or written off as uncollectible (least ignores nulls)
-        cast(least(invoices.marked_uncollectible_at,
-                   case when invoices.status = 'void' then coalesce(invoices.voided_at, invoices.finalized_at) end)
-             as date) as in_force_until
+        cast(least(
+            case when invoices.status = 'void' then coalesce(invoices.voided_at, invoices.finalized_at) end,
+            coalesce(invoices.marked_uncollectible_at,
+                     case when invoices.status = 'uncollectible' then invoices.finalized_at end)
+        ) as date) as in_force_until,
+        -- written off, then paid: the day the payment brought back what had been recognised
+        case when invoices.marked_uncollectible_at is not null and invoices.paid_at >= invoices.marked_uncollectible_at
+            then cast(invoices.paid_at as date) end as recovered_date
     from invoice_lines
     inner join invoices on invoice_lines.invoice_id = invoices.invoice_id
 
@@ -128,14 +130,16 @@ adjustment_weights as (
         case when credit_notes.status = 'void'
             then cast(coalesce(credit_notes.voided_at, credit_notes.effective_at) as date) end as reverted_date,
         lines.revenue_source_id,
-        coalesce(named_credit_lines.amount_minor, lines.net_minor) as weight
+        -- by amount, over the lines that charge something (a proration credit line takes no share)
+        coalesce(named_credit_lines.amount_minor, greatest(lines.net_minor, 0)) as weight
     from credit_notes
     inner join lines on credit_notes.invoice_id = lines.invoice_id
     left join named_credit_lines
         on named_credit_lines.credit_note_id = credit_notes.credit_note_id
         and named_credit_lines.invoice_line_item_id = lines.revenue_source_id
     where named_credit_lines.amount_minor is not null
-        or credit_notes.credit_note_id not in (select credit_note_id from named_credit_lines)
+        or not exists (select 1 from named_credit_lines as named
+                       where named.credit_note_id = credit_notes.credit_note_id)
 
     union all
 
@@ -145,7 +149,7 @@ adjustment_weights as (
         cast(refunds.created_at as date),
         cast(null as date),
         lines.revenue_source_id,
-        lines.net_minor
+        greatest(lines.net_minor, 0)
     from refunds
     inner join invoices on refunds.refunded_invoice_id = invoices.invoice_id
     inner join lines on lines.invoice_id = refunds.refunded_invoice_id
@@ -185,7 +189,8 @@ adjustments as (
 ),
 
 -- each line's amounts and from which day to which (exclusive) each is in force: the line itself, then
--- the adjustments applied to it (until voided, and never past the line's own end)
+-- the adjustments applied to it, each until voided or until the whole line goes (void, write-off);
+-- one dated on or after that day applies to what a later payment recovers, if any (recovery_amounts)
 line_amounts as (
 
     select revenue_source_id, net_minor as amount_minor, in_force_from, in_force_until
@@ -198,10 +203,12 @@ line_amounts as (
         least(adjustments.reverted_date, lines.in_force_until)
     from adjustments
     inner join lines using (revenue_source_id)
+    where lines.in_force_until is null or adjustments.effective_date < lines.in_force_until
 
 ),
 
--- uncollectible invoices paid later: what was recognised when written off comes back on the payment day
+-- invoices written off and paid later: what had been recognised by the write-off comes back on the
+-- payment day (Stripe books the rest of the payment as recoverables, not revenue)
 recoveries as (
 
     select
@@ -212,24 +219,40 @@ recoveries as (
         lines.app_customer_id,
         lines.feature,
         lines.currency,
-        {{ _recognized_to_date('written_off.amount_minor', 'written_off.day_before', 'lines') }} as net_minor,
-        cast(invoices.paid_at as date) as service_start_date,
+        lines.net_minor as line_net_minor,
+        {{ _recognized_to_date('written_off.amount_minor', 'lines.in_force_until - 1', 'lines') }} as net_minor,
+        lines.recovered_date as service_start_date,
         1 as service_days,
         cast(null as date) as in_force_from,
         cast(null as date) as in_force_until
     from lines
-    inner join invoices on lines.invoice_id = invoices.invoice_id
     inner join (
-        -- the line's amount in force on the day before it was written off
-        select line_amounts.revenue_source_id, cast(invoices.marked_uncollectible_at as date) - 1 as day_before,
-            sum(line_amounts.amount_minor) as amount_minor
+        -- the line's amount in force on its last day before the write-off
+        select line_amounts.revenue_source_id, sum(line_amounts.amount_minor) as amount_minor
         from line_amounts
         inner join lines using (revenue_source_id)
-        inner join invoices on lines.invoice_id = invoices.invoice_id
-        where {{ _in_force('line_amounts', 'cast(invoices.marked_uncollectible_at as date) - 1') }}
+        where {{ _in_force('line_amounts', 'lines.in_force_until - 1') }}
         group by all
-    ) as written_off on written_off.revenue_source_id = lines.revenue_source_id
-    where invoices.marked_uncollectible_at is not null and invoices.paid_at >= invoices.marked_uncollectible_at
+    ) as written_off using (revenue_source_id)
+    where lines.recovered_date is not null
+
+),
+
+-- credit notes and refunds after the write-off of an invoice paid later: the same share of what came back
+recovery_amounts as (
+
+    select
+        recoveries.revenue_source_id,
+        sign(adjustments.amount_minor * recoveries.net_minor * recoveries.line_net_minor) * (
+            (2 * abs(cast(adjustments.amount_minor as hugeint) * recoveries.net_minor) + abs(recoveries.line_net_minor))
+            // (2 * abs(recoveries.line_net_minor))
+        ) as amount_minor,
+        adjustments.effective_date as in_force_from,
+        adjustments.reverted_date as in_force_until
+    from adjustments
+    inner join lines using (revenue_source_id)
+    inner join recoveries on recoveries.revenue_source_id = lines.revenue_source_id || ':recovered'
+    where adjustments.effective_date >= lines.in_force_until and recoveries.line_net_minor <> 0
 
 ),
 
@@ -279,7 +302,7 @@ documents as (
 
     select * from lines
     union all by name
-    select * from recoveries
+    select * exclude (line_net_minor) from recoveries
     union all by name
     select * from unmatched_adjustments
     union all by name
@@ -290,6 +313,8 @@ documents as (
 amounts_in_force as (
 
     select * from line_amounts
+    union all
+    select * from recovery_amounts
     union all
     select revenue_source_id, net_minor, in_force_from, in_force_until
     from documents
@@ -342,9 +367,12 @@ recognized as (
         recognized_to_date.recognized_to_date_minor - coalesce(lag(recognized_to_date.recognized_to_date_minor) over by_day, 0)
             as amount_minor,
         -- of which re-stating earlier days: a credit note's or refund's reversal of revenue already
-        -- recognised, a voided credit note's return, catch-up revenue (the rest is the day's own)
-        recognized_to_date.restated_to_date_minor - coalesce(lag(recognized_to_date.recognized_to_date_minor) over by_day, 0)
-            as catch_up_minor
+        -- recognised, a voided credit note's return, catch-up revenue; all of a credit note or refund
+        -- taken in full on its day and of a recovery (the rest is the day's own revenue)
+        case when documents.revenue_source in ('credit_note', 'refund', 'bad_debt_recovery')
+            then recognized_to_date.recognized_to_date_minor
+            else recognized_to_date.restated_to_date_minor
+        end - coalesce(lag(recognized_to_date.recognized_to_date_minor) over by_day, 0) as restated_minor
     from recognized_to_date
     inner join documents using (revenue_source_id)
     window by_day as (partition by recognized_to_date.revenue_source_id order by recognized_to_date.revenue_date)
@@ -354,9 +382,9 @@ recognized as (
 select
     revenue_date, revenue_source, revenue_source_id, stripe_customer_id, app_customer_id, feature, currency,
     cast(amount_minor as bigint) as amount_minor,
-    cast(catch_up_minor as bigint) as catch_up_minor
+    cast(restated_minor as bigint) as restated_minor
 from recognized
-where amount_minor <> 0 or catch_up_minor <> 0
+where amount_minor <> 0 or restated_minor <> 0
 
 {%- else %}
 
@@ -386,7 +414,7 @@ cash_refunds as (
         null,
         refunds.currency,
         cast(refunds.created_at as date),
-        -coalesce({{ _pre_tax_share('refunds.amount_minor', 'invoices') }}, refunds.amount_minor)
+        -{{ _pre_tax_share('refunds.amount_minor', 'invoices') }}
     from refunds
     left join invoices on refunds.refunded_invoice_id = invoices.invoice_id
 
@@ -404,7 +432,7 @@ external_revenue as (
 select
     revenue_date, revenue_source, revenue_source_id, stripe_customer_id, app_customer_id, feature, currency,
     cast(amount_minor as bigint) as amount_minor,
-    cast(0 as bigint) as catch_up_minor
+    cast(0 as bigint) as restated_minor
 from (
     select * from payments
     union all
@@ -441,7 +469,31 @@ where amount_minor <> 0
     amount x total excluding tax / total of the invoice `alias`, half away from zero. -#}
 {% macro _pre_tax_share(amount, alias) -%}
     case when {{ alias }}.total_minor > 0
-        then (2 * cast({{ amount }} as hugeint) * {{ alias }}.total_excluding_tax_minor + {{ alias }}.total_minor)
-             // (2 * {{ alias }}.total_minor)
+        then sign({{ amount }}) * sign({{ alias }}.total_excluding_tax_minor) * (
+            (2 * abs(cast({{ amount }} as hugeint) * {{ alias }}.total_excluding_tax_minor) + {{ alias }}.total_minor)
+            // (2 * {{ alias }}.total_minor))
         else {{ amount }} end
 {%- endmacro %}
+
+
+{#- Stripe refunds (succeeded) with the invoice each gives money back on: metadata.invoice when an export
+    sets it, else the invoice its payment intent or charge paid (the first, if one paid several), and
+    whether it was made through a credit note. refunded_invoice_id is null for a refund of a charge no
+    invoice shows. Used by the recognition above and by the test that lists such refunds. -#}
+{% macro refunds_with_invoice() %}
+    select
+        refunds.*,
+        coalesce(refunds.invoice_id, by_intent.invoice_id, by_charge.invoice_id) as refunded_invoice_id,
+        refunds.refund_id in (select refund_id from {{ ref('stg_stripe__credit_note_refunds') }}
+                              where refund_id is not null) as is_through_credit_note
+    from {{ ref('stg_stripe__refunds') }} as refunds
+    left join (
+        select payment_intent_id, min(invoice_id) as invoice_id from {{ ref('stg_stripe__invoice_payments') }}
+        where payment_intent_id is not null group by all
+    ) as by_intent on by_intent.payment_intent_id = refunds.payment_intent_id
+    left join (
+        select charge_id, min(invoice_id) as invoice_id from {{ ref('stg_stripe__invoice_payments') }}
+        where charge_id is not null group by all
+    ) as by_charge on by_charge.charge_id = refunds.charge_id
+    where refunds.status = 'succeeded'
+{% endmacro %}

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -122,8 +123,9 @@ def test_real_data_is_judged_against_now_with_each_finding_as_fields(warehouse, 
     assert floor["rows"] and len(floor["rows"]) == len(floor["lines"]) <= 10
     for row, line in zip(floor["rows"], floor["lines"]):
         assert row["feature"] == "chat_assistant" and row["window_days"] == 3 and row["zone"] == "red"
-        assert row["margin_pct"] < row["margin_floor_pct"] == 60.0
-        assert row["points_below_floor"] == pytest.approx(row["margin_floor_pct"] - row["margin_pct"])
+        floor_pct = Decimal(row["margin_floor_pct"])  # decimals come as strings: every digit
+        assert row["margin_pct"] < floor_pct == 60
+        assert row["points_below_floor"] == pytest.approx(float(floor_pct) - row["margin_pct"])
         assert line.startswith(f"chat_assistant on {row['margin_date']}: 3-day margin ")
     assert "seeds/features.csv" in floor["next_step"] and floor["next_step"] in tests["next_steps"]
 

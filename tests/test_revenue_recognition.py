@@ -181,9 +181,13 @@ def test_the_demo_holds_every_kind_of_document_and_each_ties_out(demo):
         assert inv["tax"] > 0 and inv["total"] == inv["subtotal"]
         assert recognised[inv["lines"]["data"][0]["id"]] == inv["total"] - inv["tax"] == inv["total_excluding_tax"]
 
-    # a voided invoice (a copy voided the day it was issued) recognises nothing
+    # a voided invoice (a copy voided three days after it was issued): its days until then, all reversed
     [void] = [inv for inv in invoices if inv["status"] == "void"]
-    assert recognised.get(void["lines"]["data"][0]["id"], 0) == 0
+    void_line = void["lines"]["data"][0]["id"]
+    days = dict(_rows(wh, "select revenue_date, original_amount_minor from intermediate.int_revenue_recognized_daily "
+                          "where revenue_source_id = ?", [void_line]))
+    voided_on = _day(void["status_transitions"]["voided_at"])
+    assert len(days) == 4 and days[voided_on] < 0 and recognised[void_line] == 0
 
     # a refund through a credit note is taken off once, with the credit note
     refunded = [note for note in credit_notes if note["refunds"]]
@@ -192,20 +196,18 @@ def test_the_demo_holds_every_kind_of_document_and_each_ties_out(demo):
         line_id = note["lines"]["data"][0]["invoice_line_item"]
         [inv] = [inv for inv in invoices if inv["id"] == note["invoice"]]
         assert recognised[line_id] == inv["total_excluding_tax"] - note["total_excluding_tax"]
-        assert note["refunds"][0]["refund"] not in recognised
 
     # a voided credit note takes its share off on its day and gives it back on its void day
     [voided] = [note for note in credit_notes if note["status"] == "void"]
     line_id = voided["lines"]["data"][0]["invoice_line_item"]
     [inv] = [inv for inv in invoices if inv["id"] == voided["invoice"]]
     assert recognised[line_id] == inv["total_excluding_tax"]
-    catch_up = dict(_rows(wh, "select revenue_date, original_catch_up_minor from intermediate.int_revenue_recognized_daily "
-                              "where revenue_source_id = ? and original_catch_up_minor <> 0", [line_id]))
-    assert catch_up[_day(voided["effective_at"])] < 0 < catch_up[_day(voided["voided_at"])]
+    restated = dict(_rows(wh, "select revenue_date, original_restated_minor from intermediate.int_revenue_recognized_daily "
+                              "where revenue_source_id = ? and original_restated_minor <> 0", [line_id]))
+    assert restated[_day(voided["effective_at"])] < 0 < restated[_day(voided["voided_at"])]
 
-    # and the build's tie-outs (Stripe net invoiced, revenue events, monthly = daily) passed
-    failed = [line for line in demo["run_output"].splitlines() if "FAIL" in line or "ERROR" in line]
-    assert all("margin_floor" in line for line in failed), failed
+    # the build's tie-outs (Stripe net invoiced, revenue events, monthly = daily) passed: `ai-margin run`,
+    # which the demo fixture requires to succeed, fails on any failing test but the margin floors
 
 
 def test_clean_period_alerts_are_not_caused_by_refunds_or_credit_notes(demo):
@@ -223,11 +225,10 @@ def test_clean_period_alerts_are_not_caused_by_refunds_or_credit_notes(demo):
     caused = [a for a in alerts if a[2] == "customer"
               and any(c == a[3] and 0 <= (a[0] - d).days < 7 for c, d in in_clean_period)]
     assert not caused, caused
-    # the customers refunded are still judged: their cost-to-revenue condition is evaluated on those days
-    judged = _rows(wh, "select count(*) from intermediate.int_alert_conditions "
-                       "where alert_type = 'customer_cost_to_revenue_high' and entity_id in ({})"
-                   .format(", ".join("?" * len(in_clean_period))), [c for c, _ in in_clean_period])[0][0]
-    assert judged > 0
+    # the customers refunded or credited are still judged on the days their documents took effect
+    judged = {(c, d) for c, d in _rows(wh, "select entity_id, alert_date from intermediate.int_alert_conditions "
+                                           "where alert_type = 'customer_cost_to_revenue_high'")}
+    assert {(c, d) for c, d in in_clean_period if (c, d) in judged}
 
 
 def test_margin_pct_is_null_where_revenue_is_not_positive(demo):

@@ -91,11 +91,11 @@ customer_days as (
 -- revenue that re-states earlier days (a refund's or credit note's reversal of revenue already
 -- recognised), per customer-day: the 7-day ratio judges the days' own revenue, so a refund lowers it
 -- from its day on instead of wiping out a week at once
-customer_catch_up as (
+customer_restated as (
 
-    select revenue_date as margin_date, customer_id, sum(catch_up_usd) as catch_up_usd
+    select revenue_date as margin_date, customer_id, sum(restated_usd) as restated_usd
     from {{ ref('int_revenue_recognized_daily') }}
-    where catch_up_usd <> 0
+    where restated_usd <> 0
         and revenue_date between (select min(margin_date) from customer_days)
                              and (select max(margin_date) from customer_days)
     group by all
@@ -107,7 +107,7 @@ customer_rolling as (
     select
         customer_days.*,
         customers.signup_date,
-        sum(revenue_usd - coalesce(customer_catch_up.catch_up_usd, 0)) over (by_day range between 6 preceding and current row)
+        sum(revenue_usd - coalesce(customer_restated.restated_usd, 0)) over (by_day range between 6 preceding and current row)
             as own_revenue_7d_usd,
         sum(total_cost_usd) over (by_day range between 6 preceding and current row) as total_cost_7d_usd,
         min(margin_date) over (partition by customer_id) as first_margin_date,
@@ -116,7 +116,7 @@ customer_rolling as (
         sum(revenue_usd) over (by_day rows between unbounded preceding and current row) as revenue_to_date_usd,
         sum(total_cost_usd) over (by_day rows between unbounded preceding and current row) as total_cost_to_date_usd
     from customer_days
-    left join customer_catch_up using (margin_date, customer_id)
+    left join customer_restated using (margin_date, customer_id)
     left join {{ ref('dim_customers') }} as customers using (customer_id)
     window by_day as (partition by customer_id order by margin_date)
 
@@ -150,7 +150,6 @@ customer_alerts as (
 
 ),
 
--- daily effective cost per feature, customer and provider against its own trailing baseline
 -- credits on provider bills (FOCUS ChargeCategory Credit, spread over their charge period): money, so in
 -- every cost and margin, but not usage: the provider's cost series and billing residual leave them out,
 -- so a promotional credit raises neither a cost drop nor a residual alert
@@ -163,6 +162,8 @@ provider_credits as (
 
 ),
 
+-- daily effective cost per feature, customer and provider against its own trailing baseline; the
+-- provider's without its credits' share of production (the residual went to usage by estimated cost)
 cost_series as (
 
     select 'feature' as entity_type, feature as entity_id, margin_date as cost_date, total_cost_usd as cost_usd
@@ -171,13 +172,23 @@ cost_series as (
     select 'customer', customer_id, margin_date, total_cost_usd
     from customer_days
     union all
-    select 'provider', reconciled.provider, reconciled.usage_date,
-        sum(reconciled.effective_cost_usd) - coalesce(any_value(provider_credits.credit_usd), 0)
-    from {{ ref('int_inference_cost_reconciled') }} as reconciled
-    left join provider_credits
-        on provider_credits.cost_date = reconciled.usage_date and provider_credits.provider = reconciled.provider
-    where reconciled.is_production
-    group by reconciled.provider, reconciled.usage_date
+    select
+        'provider', provider, usage_date,
+        production_cost_usd - coalesce(credit_usd * production_estimate_usd / nullif(estimate_usd, 0), 0)
+    from (
+        select
+            reconciled.provider,
+            reconciled.usage_date,
+            sum(reconciled.effective_cost_usd) filter (where reconciled.is_production) as production_cost_usd,
+            sum(reconciled.estimated_cost_usd) filter (where reconciled.is_production) as production_estimate_usd,
+            sum(reconciled.estimated_cost_usd) as estimate_usd,
+            any_value(provider_credits.credit_usd) as credit_usd
+        from {{ ref('int_inference_cost_reconciled') }} as reconciled
+        left join provider_credits
+            on provider_credits.cost_date = reconciled.usage_date and provider_credits.provider = reconciled.provider
+        group by reconciled.provider, reconciled.usage_date
+    )
+    where production_cost_usd is not null
 
 ),
 

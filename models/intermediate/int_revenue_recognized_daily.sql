@@ -35,8 +35,8 @@ final as (
         recognized.amount_minor as original_amount_minor,
         fx.rate_to_reporting as fx_rate,
         {{ minor_to_money('recognized.amount_minor', 'fx.rate_to_reporting', 'recognized.currency') }} as revenue_usd,
-        recognized.catch_up_minor as original_catch_up_minor,
-        {{ minor_to_money('recognized.catch_up_minor', 'fx.rate_to_reporting', 'recognized.currency') }} as catch_up_usd
+        recognized.restated_minor as original_restated_minor,
+        {{ minor_to_money('recognized.restated_minor', 'fx.rate_to_reporting', 'recognized.currency') }} as restated_usd
     from recognized
     left join customers on recognized.stripe_customer_id = customers.stripe_customer_id
     left join fx on {{ fx_rate_on('recognized.currency', 'recognized.revenue_date') }}
