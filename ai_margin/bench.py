@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Callable
 
 
-def _run_stage(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB, stdout) of one CLI invocation."""
+def _run_stage(args: list[str], env: dict | None = None, module: str = "ai_margin.cli") -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, stdout) of one CLI invocation (or of another module's)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "ai_margin.cli", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -116,6 +116,11 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
     if "build" in wanted:
         seconds, peak, _ = _run_stage(["build", "--warehouse", str(warehouse), "--quiet"])
         report("dbt build", seconds, peak, rows)
+    if "floor" in wanted:
+        # the same core work hand-written as one DuckDB script (ai_margin/floor.py), on the same data
+        seconds, peak, out = _run_stage([str(data_dir), str(warehouse)], module="ai_margin.floor")
+        report("floor", seconds, peak, rows)
+        _say_floor_check(json.loads(out.strip().splitlines()[-1]), warehouse, say)
     if "incremental" in wanted:
         # one more day of events (and a few late ones for an older day), loaded and built incrementally
         day, added = _add_day(data_dir)
@@ -126,7 +131,41 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
         seconds, peak, _ = _run_stage(["build", "--warehouse", str(warehouse), "--quiet"])
         report("incr. build", seconds, peak, added)
         _say_slowest(warehouse, say)
+    _say_ratios(results, say)
     return results
+
+
+def _say_ratios(results: dict, say: Callable[[str], None]) -> None:
+    """What the guide asks of the engine, as ratios of figures measured in this run."""
+    seconds = {name: r["seconds"] for name, r in results.items()}
+    lines = []
+    if "floor" in seconds and "dbt build" in seconds:
+        lines.append(f"full build / floor {seconds['dbt build'] / seconds['floor']:.1f}x")
+        if "load parquet" in seconds:
+            load_build = seconds["load parquet"] + seconds["load other"] + seconds["dbt build"]
+            lines.append(f"load + full build / floor {load_build / seconds['floor']:.1f}x")
+    if {"load parquet", "dbt build", "load 1 day", "incr. build"} <= seconds.keys():
+        full = seconds["load parquet"] + seconds["load other"] + seconds["dbt build"]
+        day = seconds["load 1 day"] + seconds["incr. build"]
+        lines.append(f"one more day (load + build) / full load + build {day / full:.0%}")
+    if lines:
+        say("  ratios: " + "; ".join(lines))
+
+
+def _say_floor_check(floor: dict, warehouse: Path, say: Callable[[str], None]) -> None:
+    """The floor priced the same calls as the marts: its cost must equal their estimated usage cost."""
+    import duckdb
+    from decimal import Decimal
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cost, revenue = con.execute("select sum(estimated_usage_cost_usd), sum(revenue_usd) "
+                                    "from marts.fct_margin_waterfall").fetchone()
+    finally:
+        con.close()
+    say(f"    floor: {floor['rows']:,} day x customer x feature rows; usage cost {Decimal(floor['cost_usd']):,.2f} "
+        f"(marts {cost:,.2f}), revenue {Decimal(floor['revenue_usd']):,.2f} (marts {revenue:,.2f}: the floor "
+        f"leaves out credit notes, refunds and revenue events)")
 
 
 def _say_slowest(warehouse: Path, say: Callable[[str], None], n: int = 6) -> None:

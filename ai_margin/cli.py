@@ -401,17 +401,20 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--webhook", metavar="URL", help="POST new alerts here (default env AI_MARGIN_ALERT_WEBHOOK)")
     al.set_defaults(func=cmd_alerts)
 
-    be = sub.add_parser("bench", help="benchmark generate, load and build at a given size",
+    be = sub.add_parser("bench", help="benchmark generate, load and build at a given size, against a floor",
                         description="Generate N events, load them and build the models, printing each stage's "
-                                    "wall time, rows/s and peak memory (RSS of this process and its children).")
+                                    "wall time, rows/s and peak memory (RSS of its process). The floor stage runs "
+                                    "the core of the margin chain as one hand-written DuckDB script on the same "
+                                    "data (ai_margin/floor.py); the bench then prints the project's time as "
+                                    "ratios to it.")
     be.add_argument("--events", type=int, default=1_000_000, help="usage events to generate (default 1,000,000)")
     be.add_argument("--customers", type=int, default=2000, help="customers (default 2000)")
     be.add_argument("--days", type=int, default=90, help="days (default 90)")
     be.add_argument("--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)")
-    be.add_argument("--stages", default="generate,load,build",
-                    help="comma-separated stages to run: generate, load, load-jsonl, build, incremental (adds one "
-                         "more day of usage plus late events, loads it and builds incrementally) "
-                         "(default generate,load,build)")
+    be.add_argument("--stages", default="generate,load,build,floor,incremental",
+                    help="comma-separated stages to run: generate, load, load-jsonl, build, floor (the "
+                         "hand-written yardstick, after build), incremental (adds one more day of usage plus late "
+                         "events, loads it and builds incrementally) (default generate,load,build,floor,incremental)")
     be.set_defaults(func=cmd_bench)
     return parser
 
