@@ -143,6 +143,22 @@ def test_check_catches_repeats_and_broken_rows_in_the_day_partitioned_tables(cle
     assert {"assert_margin_cost_ties_to_priced_events_by_day", "assert_margin_cost_ties_to_priced_events"} <= failed
 
 
+def test_check_tests_every_row_whatever_the_last_build_rebuilt(clean, tmp_path):
+    # as if the last build had rebuilt only the first day: a row broken on another day is still found
+    broken = tmp_path / "narrow.duckdb"
+    shutil.copy(clean, broken)
+    con = duckdb.connect(str(broken))
+    first, last = con.execute("select min(margin_date), max(margin_date) from marts.fct_margin_waterfall").fetchone()
+    con.execute("delete from marts.fct_margin_waterfall__days_built where day <> ?", [first])
+    con.execute("insert into marts.fct_margin_waterfall select * from marts.fct_margin_waterfall "
+                "where margin_date = ? limit 1", [last])
+    con.close()
+    proc = run_cli("check", "--warehouse", str(broken), check=False)
+    assert proc.returncode == 1
+    failed = {line.split(": fail")[0].strip() for line in proc.stdout.splitlines() if ": fail" in line}
+    assert any(name.startswith("unique_combination_fct_margin_waterfall_") for name in failed), proc.stdout
+
+
 def test_check_fails_when_a_floor_exception_is_past_its_review_date(clean, tmp_path):
     expired = _altered_copy(clean, tmp_path, "update seeds.features set floor_exception_reason = 'launch pricing', "
                             "floor_exception_review_date = date '2020-01-31' where feature = 'summarize'")
