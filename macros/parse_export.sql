@@ -5,12 +5,14 @@
     cast(nullif(regexp_replace(trim({{ col }}), '[$€£¥,\s]', '', 'g'), '') as {{ money_type() }})
 {%- endmacro -%}
 
+{#- M/D/YY before ISO: DuckDB casts "4/1/25" to the year 4 (as Y/M/D), and %Y reads "25" as the year 25,
+    so two-digit years are tried first. -#}
 {%- macro parse_export_timestamp(col) -%}
     coalesce(
-        try_cast(replace(replace(trim({{ col }}), 'T', ' '), 'Z', '') as timestamp),
         try_strptime(trim({{ col }}), '%m/%d/%y'),
         try_strptime(trim({{ col }}), '%m/%d/%Y'),
         try_strptime(trim({{ col }}), '%m/%d/%y %H:%M'),
-        try_strptime(trim({{ col }}), '%m/%d/%Y %H:%M')
+        try_strptime(trim({{ col }}), '%m/%d/%Y %H:%M'),
+        try_cast(replace(replace(trim({{ col }}), 'T', ' '), 'Z', '') as timestamp)
     )
 {%- endmacro -%}

@@ -118,6 +118,9 @@ def test_messy_values_are_parsed_not_dropped(provider_warehouse):
                                     where billed_cost is null or charge_period_start is null""")[0][0] == 0
     assert q(provider_warehouse, """select max(billed_cost) from staging.stg_provider_costs__focus""")[0][0] \
         >= Decimal("10000.00")
+    # "4/1/25" is 1 April 2025 (DuckDB's own cast would read the year 4)
+    assert q(provider_warehouse, """select count(*) from staging.stg_provider_costs__focus
+                                    where year(charge_period_start) < 2000 or year(charge_period_end) < 2000""")[0][0] == 0
 
 
 def test_openai_costs_example(provider_warehouse):
