@@ -37,7 +37,7 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
     except duckdb.CatalogException as exc:
         raise SystemExit(f"ai-margin summary: error: marts not built yet ({exc})") from exc
     first, last, requests, revenue, inference, orchestration, infrastructure, support, other, margin, residual = total
-    pct = float(margin) / float(revenue) * 100 if revenue else None
+    pct = float(margin) / float(revenue) * 100 if revenue and revenue > 0 else None  # display only
     say("")
     say(f"Margin waterfall, {first} to {last} (USD, {requests:,} requests)")
     for label, value in (("revenue", revenue), ("- inference", inference), ("- orchestration", orchestration),
@@ -49,12 +49,15 @@ def print_summary(warehouse: Path, top: int = 8, say: Callable[[str], None] = pr
     say("By feature")
     rows = con.execute("""
         select feature, category, requests, revenue_usd, total_cost_usd, gross_margin_usd, gross_margin_pct,
-               mean_usage_cost_per_request_usd
+               mean_usage_cost_per_request_usd, p95_cost_per_request_usd, p95_margin_pct
         from marts.fct_feature_margin order by gross_margin_usd desc
     """).fetchall()
-    _table(say, ["feature", "category", "requests", "revenue", "cost", "margin", "margin %", "$/request"],
-           [(f, c, f"{r:,}", _money(rev), _money(cst), _money(m), _pct(p), "-" if cpr is None else f"{cpr:.5f}")
-            for f, c, r, rev, cst, m, p, cpr in rows], [16, 12, 10, 12, 12, 12, 9, 10])
+    say("  (margin % at the mean cost per request, then at the P95: a tail far below the mean is a tail-cost problem)")
+    _table(say, ["feature", "category", "requests", "revenue", "cost", "margin", "margin %", "$/request",
+                 "P95 $/req", "P95 margin %"],
+           [(f, c, f"{r:,}", _money(rev), _money(cst), _money(m), _pct(p), "-" if cpr is None else f"{cpr:.5f}",
+             "-" if p95 is None else f"{p95:.5f}", _pct(p95m))
+            for f, c, r, rev, cst, m, p, cpr, p95, p95m in rows], [16, 12, 10, 12, 12, 12, 9, 10, 10, 13])
 
     say("")
     say(f"Margin floors on {last} (3-day and 7-day rolling margin against each feature's floor)")
