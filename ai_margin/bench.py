@@ -100,8 +100,8 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
                                        "--only", "usage_events"])
         report("load parquet", seconds, peak, rows)
         seconds, peak, _ = _run_stage(["load", "--data-dir", str(data_dir), "--warehouse", str(warehouse),
-                                       "--only", "model_prices", "--only", "stripe", "--only", "provider_costs",
-                                       "--only", "overhead"])
+                                       "--only", "model_prices", "--only", "stripe", "--only", "revenue_events",
+                                       "--only", "provider_costs", "--only", "overhead"])
         report("load other", seconds, peak)
     if "load-jsonl" in wanted:
         jsonl_dir = work_dir / "jsonl"
