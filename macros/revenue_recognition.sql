@@ -120,7 +120,7 @@ named_credit_lines as (
 ),
 
 -- credit notes and refunds over the lines they apply to: the lines a credit note names (by the amounts
--- it names), else every line of the invoice by net amount
+-- it names), else the invoice's lines by net amount (a line that charges nothing takes no share)
 adjustment_weights as (
 
     select
@@ -130,7 +130,6 @@ adjustment_weights as (
         case when credit_notes.status = 'void'
             then cast(coalesce(credit_notes.voided_at, credit_notes.effective_at) as date) end as reverted_date,
         lines.revenue_source_id,
-        -- by amount, over the lines that charge something (a proration credit line takes no share)
         coalesce(named_credit_lines.amount_minor, greatest(lines.net_minor, 0)) as weight
     from credit_notes
     inner join lines on credit_notes.invoice_id = lines.invoice_id
