@@ -29,6 +29,7 @@ demo: $(STAMP)
 	$(BIN)/ai-margin summary
 
 test: $(STAMP)
+	$(BIN)/ruff check ai_margin pipelines tests
 	$(BIN)/python -m pytest
 
 SIZE ?= 1000000

@@ -49,7 +49,7 @@ def build_store(customers: int = 250, invoices_per_customer: int = 1, long_invoi
                             period={"start": base_created, "end": base_created + 30 * 86_400})
                 lines.append(line)
             inv.update(id=inv_id, customer=c["id"], created=base_created + i * 60 + k, status="paid",
-                       currency="usd", total=sum(l["amount"] for l in lines))
+                       currency="usd", total=sum(line["amount"] for line in lines))
             # the list endpoint embeds the first 10 lines, as Stripe does
             inv["lines"] = {"object": "list", "data": lines[:10], "has_more": n_lines > 10,
                             "url": f"/v1/invoices/{inv_id}/lines"}

@@ -108,8 +108,8 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
     run_cli("build", "--warehouse", str(looked_up), "--quiet", "--select", "fct_margin_alerts", "--full-refresh")
     assert _differences(str(incremental), str(looked_up), ["marts.fct_margin_alerts"]) == {}
     con = duckdb.connect(str(incremental), read_only=True)
-    late_day = con.execute(f"select distinct usage_date from intermediate.int_usage_events_priced "
-                           f"where event_id like '%-late-%'").fetchall()
+    late_day = con.execute("select distinct usage_date from intermediate.int_usage_events_priced "
+                           "where event_id like '%-late-%'").fetchall()
     assert len(late_day) == 1
     assert set(con.execute("select day from intermediate.int_usage_events_priced__days_built").fetchall()) == \
         {(date.fromisoformat(new_day),), late_day[0], con.execute(
