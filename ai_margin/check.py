@@ -183,7 +183,7 @@ def generated_data_dir(con, candidates: list[Path]) -> tuple[Path, dict] | None:
         return None
     if not loaded:
         return None
-    from pipelines.usage_events import fingerprint
+    from pipelines._files import fingerprint
 
     for data_dir in candidates:
         manifest = _generate_manifest(data_dir)

@@ -13,6 +13,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from ai_margin.paths import PROJECT_DIR, dlt_dir
+from pipelines._files import fingerprint
 
 # Parquet timestamps with a zone fail to load into DuckDB through dlt otherwise (see docs/GUIDE).
 os.environ.setdefault("DATA_WRITER__TIMESTAMP_TIMEZONE", "")
@@ -84,10 +85,7 @@ def input_fingerprint(name: str, data_dir: Path | None) -> str | None:
     if not folder.is_dir():
         return None
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
+        digest.update(f"{path.relative_to(folder)}\0{fingerprint(path)}\0".encode())
     return digest.hexdigest()
 
 

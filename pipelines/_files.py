@@ -9,6 +9,15 @@ from pathlib import Path
 from typing import Iterator
 
 
+def fingerprint(path: Path) -> str:
+    """A digest of a file's contents: what says whether a file changed since it was loaded."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_json(path: Path):
     """JSON with decimals kept exact (never through float)."""
     with open(path, "rb") as fh:

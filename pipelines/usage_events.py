@@ -16,7 +16,6 @@ which dlt commits atomically with the data: a failed run loads nothing and the n
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import tempfile
@@ -32,6 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from pipelines._files import fingerprint
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
 FIELDS: dict[str, str] = {
@@ -158,14 +159,6 @@ def _read_lines(path: Path) -> pa.Table:
 
 def discover_files(usage_dir: Path) -> list[Path]:
     return sorted(p for p in usage_dir.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
-
-
-def fingerprint(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_events(schema: pa.Schema, batches: Iterable[pa.RecordBatch], out_file: Path) -> int:
