@@ -11,12 +11,9 @@
 from __future__ import annotations
 
 import argparse
-import atexit
-import gc
 import json
 import os
 import sys
-import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -80,26 +77,19 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ai_margin.build import BuildInputs, build_args, defers_vacuum, run_build, save_build_state
+    from ai_margin.build import build_args, run_dbt
 
     warehouse = _existing_warehouse(args, first="load")
-    inputs = BuildInputs.read(warehouse, args.vars)
-    dbt_args, routine = build_args(warehouse, args.select, args.vars, args.full_refresh, args.all, inputs)
-    fresher = [a.removeprefix("source:").removesuffix("+") for a in dbt_args if a.startswith("source:")]
-    say(f"Building models in {warehouse} (dbt build"
-        + (f", routine: what new loads ({', '.join(fresher) or 'none'}) and project changes touch)"
-           if routine else ")"))
-    defer_vacuum = defers_vacuum(warehouse, routine)
+    dbt_args = build_args(args.select, args.vars, args.full_refresh)
+    say(f"Building models in {warehouse}: dbt {' '.join(dbt_args)}")
     started = time.perf_counter()
-    result = run_build(dbt_args, warehouse, quiet=args.quiet, defer_vacuum=defer_vacuum)
+    result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
     seconds = time.perf_counter() - started
     floor_breaches = _failed_nodes(result, tag="margin_floor")
     if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
         failed = _dbt_failures(result)
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
-    if not args.select:
-        save_build_state(warehouse, dbt_args, inputs, vacuum_deferred=defer_vacuum)
     say(f"Build finished in {seconds:.1f}s")
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
@@ -324,20 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     ld.set_defaults(func=cmd_load)
 
     b = sub.add_parser("build", help="dbt build: seeds, models and data tests",
-                       description="Run `dbt build` on the warehouse: seeds, staging, intermediate and mart models, "
-                                   "and every data test. Incremental models rebuild only the days whose inputs "
-                                   "changed. A routine build (same project, profile and --vars as the last successful "
-                                   "build) runs only what is downstream of the sources loaded since that build and of "
-                                   "the models, seeds and tests changed since, and leaves unit tests to "
-                                   "`ai-margin check`. "
+                       description="Run `dbt build --exclude-resource-type unit_test` on the warehouse: seeds, "
+                                   "staging, intermediate and mart models, and every data test on every row. The "
+                                   "event-grain model is incremental (dbt's delete+insert): it prices new usage "
+                                   "files and re-prices the days whose prices changed; the rest are rebuilt. Unit "
+                                   "tests (tests of the SQL, not the data) run in `ai-margin check`. "
                                    "Exits non-zero if a model or an error-severity test fails.")
     _add_common(b, data_dir=False)
     b.add_argument("--select", metavar="SELECTOR", help="dbt node selection, e.g. marts or +fct_margin_waterfall")
     b.add_argument("--vars", metavar="YAML", help="dbt vars, e.g. '{revenue_allocation_method: value_weights}'")
-    b.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    b.add_argument("--all", action="store_true",
-                   help="run every node even when a routine build would do (e.g. after editing raw tables by "
-                        "hand, which leaves no dlt load to detect)")
+    b.add_argument("--full-refresh", action="store_true",
+                   help="rebuild incremental models from scratch (after changing their SQL)")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     b.set_defaults(func=cmd_build)
 
@@ -347,8 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"load only this source (repeatable): {', '.join(SOURCES)}")
     r.add_argument("--select", metavar="SELECTOR", help="dbt node selection for the build step")
     r.add_argument("--vars", metavar="YAML", help="dbt vars for the build step (see dbt_project.yml)")
-    r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    r.add_argument("--all", action="store_true", help="run every dbt node (see `ai-margin build --help`)")
+    r.add_argument("--full-refresh", action="store_true",
+                   help="rebuild incremental models from scratch (after changing their SQL)")
     r.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     r.set_defaults(func=cmd_run)
 
@@ -439,21 +426,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `ai-margin` console script: main(), then exit without tearing the interpreter down when no
-    thread is left to wait for. The teardown (freeing every module dbt and dlt imported) took 0.5-0.8 s
-    after a build; the exit handlers still run first: dbt-duckdb closes the warehouse, which writes
-    what the build left in DuckDB's write-ahead log into the file, and logging flushes."""
-    code = main()
-    if all(thread.daemon or thread is threading.main_thread() for thread in threading.enumerate()):
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BrokenPipeError:
-            pass
-        atexit._run_exitfuncs()
-        gc.collect()  # the warehouse connection may sit in a reference cycle: close it now
-        os._exit(code)
-    sys.exit(code)
+    """The `ai-margin` console script."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

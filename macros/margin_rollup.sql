@@ -14,7 +14,6 @@
         {% endfor %}
         {{ margin_pct('sum(gross_margin_usd)', 'sum(revenue_usd)') }} as gross_margin_pct
     from {{ ref('fct_margin_waterfall') }}
-    where {{ in_days_to_build(margin_period(grain, 'margin_date')) }}
     group by all
 {% endmacro %}
 

@@ -3,6 +3,10 @@
 
 {%- macro money_type() -%}decimal(38, 10){%- endmacro -%}
 
+{#- One call's cost: the same scale in 8 bytes instead of 16 (up to 99,999,999 USD a call), for the
+    event-grain table's millions of rows. Sums of it are money_type(). -#}
+{%- macro event_money_type() -%}decimal(18, 10){%- endmacro -%}
+
 {#- tokens x USD per million tokens, exact, rounded half away from zero to the money scale (1e-10 USD):
     the same value as cast(tokens * price(38, 12) * 0.000001 as decimal(38, 10)), computed without
     DuckDB's per-value 128-bit decimal rescale and division, which made pricing five times slower.

@@ -12,20 +12,6 @@
 -- A provider-day with no bill keeps its estimate (unreconciled, grain null). A bill on a day without
 -- priced usage stays on `unattributed` / `unallocated`. Charges of providers the application never
 -- calls (a cloud export's compute and storage lines) are not reconciled here.
--- Incremental by day: only the days whose usage or bills changed are rebuilt, every day when the
--- model matching or the set of providers the application calls changed (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ day_partitions_pre_hook([
-        {'name': 'usage', 'relation': ref('int_inference_cost_daily'), 'day': 'usage_date'},
-        {'name': 'bills', 'relation': ref('int_provider_costs_daily'), 'day': 'cost_date'},
-        {'name': 'models_matched', 'relation': ref('int_usage_models_matched')},
-        {'name': 'usage_providers', 'relation': '(select distinct provider from ' ~ ref('int_inference_cost_daily') ~ ')'},
-    ], 'usage_date') }}",
-    post_hook="{{ day_partitions_post_hook('usage_date') }}"
-) }}
 
 with matched as (
 
@@ -40,7 +26,6 @@ usage as (
         coalesce(matched.catalog_model_id, lower(daily.model)) as model_key
     from {{ ref('int_inference_cost_daily') }} as daily
     left join matched using (provider, model)
-    where {{ in_days_to_build('daily.usage_date') }}
 
 ),
 
@@ -57,7 +42,6 @@ billed_lines as (
     from {{ ref('int_provider_costs_daily') }} as bills
     left join matched using (provider, model)
     where bills.provider in (select distinct provider from {{ ref('int_inference_cost_daily') }})
-        and {{ in_days_to_build('bills.cost_date') }}
     group by all
 
 ),

@@ -4,24 +4,6 @@
 -- recognised revenue that day, split over its rows by requests) or customers (each active customer
 -- equally, split over its rows by requests). A pool named for one feature goes to that feature's rows.
 -- Pool-days with nothing to allocate to stay on `unattributed`. Amounts in USD, parts add up exactly.
--- Incremental by day: only the days whose usage or revenue changed are rebuilt, every day when the
--- pools, FX rates or layers changed (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ day_partitions_pre_hook([
-        {'name': 'usage', 'relation': ref('int_inference_cost_reconciled'), 'day': 'usage_date',
-         'columns': ['customer_id', 'feature', 'is_production', 'requests', 'input_tokens', 'output_tokens',
-                     'estimated_cost_usd']},
-        {'name': 'revenue', 'relation': ref('int_revenue_recognized_daily'), 'day': 'revenue_date',
-         'columns': ['customer_id', 'revenue_usd']},
-        {'name': 'pools', 'relation': ref('stg_overhead__cost_pools')},
-        {'name': 'fx', 'relation': ref('fx_rates')},
-        {'name': 'layers', 'relation': ref('cost_pool_layers')},
-    ], 'cost_date') }}",
-    post_hook="{{ day_partitions_post_hook('cost_date') }}"
-) }}
 
 with pools as (
 
@@ -65,7 +47,6 @@ pool_days as (
     ) as pools
     left join layers on pools.cost_pool = layers.cost_pool,
     range(pools.period_days) as days(day_index)
-    where {{ in_days_to_build('pools.period_start + cast(day_index as integer)') }}
 
 ),
 
@@ -83,7 +64,6 @@ customer_revenue as (
 
     select revenue_date, customer_id, greatest(sum(revenue_usd), 0) as revenue_usd
     from {{ ref('int_revenue_recognized_daily') }}
-    where {{ in_days_to_build('revenue_date') }}
     group by all
 
 ),
@@ -115,7 +95,7 @@ usage_rows as (
                 sum(input_tokens + output_tokens) as tokens,
                 sum(estimated_cost_usd) as estimated_cost_usd
             from {{ ref('int_inference_cost_reconciled') }}
-            where is_production and requests > 0 and {{ in_days_to_build('usage_date') }}
+            where is_production and requests > 0
             group by all
         )
     ) as usage

@@ -1,20 +1,10 @@
 -- Production usage per day, customer, feature, provider, model and prompt version, with the estimated
 -- cost split by token type and the busiest workflow's call count: the grain from which alerts find
 -- what moved (a model, a token type, a customer, a prompt version) and spot agent loops.
--- Incremental by day: only the days whose priced events changed are rebuilt.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ day_partitions_pre_hook([
-        {'name': 'priced_events', 'relation': ref('int_usage_events_priced'), 'day': 'usage_date'},
-    ], 'usage_date') }}",
-    post_hook="{{ day_partitions_post_hook('usage_date') }}"
-) }}
 
 with events as (
 
-    select * from {{ ref('int_usage_events_priced') }} where is_production and {{ in_days_to_build('usage_date') }}
+    select * from {{ ref('int_usage_events_priced') }} where is_production
 
 ),
 

@@ -2,23 +2,22 @@
 -- (prices resolved in int_model_prices_resolved: overrides, service-tier pricing, context-size tiers).
 -- A model with no price is flagged (is_priced = false) and its cost left null, never zero.
 -- Calls answered from the application's own cache cost nothing.
+-- Lean on purpose: keys, tokens and costs (decimal(18, 10): exact, 8 bytes); the rest of an event
+-- (timestamps, status, source file and row) stays in stg_usage__events, joined by event_id.
 --
--- Incremental (macros/incremental.sql): a run prices
---   - the events of usage files this table has not priced yet, one by one (a new day, late events of
---     any age, re-delivered events: detected by the loader's file fingerprint, not by event time, and
---     found among the priced rows by event_id_hash);
---   - every event of the days priced already whose price in force changed (catalog, overrides, tier
---     multipliers, context tiers: the resolved prices of the last run are kept in <this>__prices_applied
---     by the post-hook and compared), and of the last `usage_lookback_days` days priced (a safety net,
---     off by default);
--- and replaces the rows they re-price. The days that changed go on to the models after this one.
--- A change to this model's own SQL needs `ai-margin build --full-refresh`.
+-- Incremental, dbt's delete+insert on event_id (docs/architecture.md). A run prices
+--   - the events of usage files not priced yet: new days, late events of any age, re-deliveries
+--     (a re-delivered event replaces its row, even if it moved to another day);
+--   - every event of a day whose price in force changed since it was priced (catalog, overrides,
+--     tier multipliers, context tiers): each row keeps price_fingerprint, a hash of the prices it was
+--     priced with, compared with the current ones;
+--   - every event of the last `usage_lookback_days` days priced (a safety net, off by default).
+-- A change to this model's SQL needs `ai-margin build --full-refresh` (dbt's --full-refresh).
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ usage_days_to_reprice(ref('stg_usage__events'), ref('int_model_prices_resolved')) }}",
-    post_hook="{{ save_prices_applied(ref('int_model_prices_resolved')) }}"
+    incremental_strategy='delete+insert',
+    unique_key='event_id',
+    on_schema_change='fail'
 ) }}
 
 with prices as (
@@ -34,10 +33,46 @@ with prices as (
 
 ),
 
+-- one hash per (provider, model, service tier, day) of every price row that prices its events: when it
+-- changes, the day's events are priced again
+price_fingerprints as (
+
+    select
+        provider, model, service_tier, usage_date,
+        cast(md5_number(string_agg(cast(resolved as varchar), '|' order by context_tier_start)) >> 64 as ubigint)
+            as price_fingerprint
+    from {{ ref('int_model_prices_resolved') }} as resolved
+    group by all
+
+),
+
+{%- if is_incremental() %}
+
+days_to_reprice as (
+
+    select priced.usage_date
+    from (select distinct usage_date, provider, model, service_tier, price_fingerprint from {{ this }}) as priced
+    left join price_fingerprints as now
+        on now.usage_date = priced.usage_date
+        and now.provider = priced.provider
+        and now.model = priced.model
+        and now.service_tier is not distinct from priced.service_tier
+    where now.price_fingerprint is distinct from priced.price_fingerprint
+    union
+    select usage_date from {{ this }}
+    where usage_date > (select max(usage_date) from {{ this }}) - {{ var('usage_lookback_days') | int }}
+
+),
+{%- endif %}
+
 events as (
 
-    -- new usage files, and whole days to re-price (macros/incremental.sql)
-    {{ in_usage_to_price(ref('stg_usage__events')) }}
+    select * from {{ ref('stg_usage__events') }}
+    {%- if is_incremental() %}
+    -- usage files not priced yet (the loader's fingerprint of each file version), and days to re-price
+    where coalesce(file_fingerprint, '') not in (select distinct coalesce(file_fingerprint, '') from {{ this }})
+        or usage_date in (select usage_date from days_to_reprice)
+    {%- endif %}
 
 ),
 
@@ -63,16 +98,9 @@ joined as (
 
     select
         bucketed.*,
-        prices.catalog_provider_id,
-        prices.catalog_model_id,
-        prices.price_source,
-        prices.price_valid_from,
         prices.input_usd_per_mtok,
-        prices.output_usd_per_mtok,
-        prices.cache_read_usd_per_mtok,
-        prices.cache_write_5m_usd_per_mtok,
-        prices.cache_write_1h_usd_per_mtok,
         prices.usd_per_request,
+        price_fingerprints.price_fingerprint,
         prices.has_request_price_override,
         -- the token prices split for exact integer pricing (token_cost): <name>_price_hi, _lo, _sign
         columns('_price_(hi|lo|sign)$'),
@@ -80,6 +108,7 @@ joined as (
             then bucketed.quantity * prices.usd_per_unit end as unit_cost_usd
     from bucketed
     left join prices using (provider, model, service_tier, usage_date, context_tier_start)
+    left join price_fingerprints using (provider, model, service_tier, usage_date)
 
 ),
 
@@ -102,12 +131,7 @@ costed as (
         case when app_cache_hit then 0 else {{ token_cost('reasoning_tokens', 'output_price') }} end
             as reasoning_cost_usd,
         case when app_cache_hit then 0 else cast(coalesce(usd_per_request, 0) + coalesce(unit_cost_usd, 0) as {{ money_type() }}) end
-            as request_and_unit_cost_usd,
-        -- what the cached input would have cost without the provider's prompt cache: every input token
-        -- at the uncached input price (no reads at the discount, no write premium)
-        case when app_cache_hit then 0 else
-            {{ token_cost('cache_read_input_tokens + cache_write_5m_input_tokens + cache_write_1h_input_tokens', 'input_price') }}
-        end as cached_input_cost_without_cache_usd
+            as request_and_unit_cost_usd
     from joined
 
 ),
@@ -116,57 +140,33 @@ final as (
 
     select
         event_id,
-        -- a narrow key for incremental runs to find re-delivered events without reading every event id
-        {{ event_id_hash('event_id') }} as event_id_hash,
-        occurred_at,
         usage_date,
         customer_id,
         feature,
         provider,
         model,
-        operation,
-        catalog_provider_id,
-        catalog_model_id,
-        price_source,
-        price_valid_from,
-        context_tier_start,
-        is_priced,
-        is_production,
-        environment,
-        status,
-        is_retry,
-        app_cache_hit,
         service_tier,
+        operation,
+        is_production,
+        app_cache_hit,
+        is_priced,
         prompt_version,
         workflow_id,
-        file_fingerprint,
         input_tokens,
         output_tokens,
-        uncached_input_tokens,
-        cache_read_input_tokens,
-        cache_write_5m_input_tokens,
-        cache_write_1h_input_tokens,
-        non_reasoning_output_tokens,
-        reasoning_tokens,
-        total_tokens,
-        quantity,
-        unit,
-        uncached_input_cost_usd,
-        cache_read_cost_usd,
-        cache_write_5m_cost_usd,
-        cache_write_1h_cost_usd,
-        output_cost_usd,
-        reasoning_cost_usd,
-        request_and_unit_cost_usd,
-        case when is_priced then
+        {%- for part in ['uncached_input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning',
+                         'request_and_unit'] %}
+        cast({{ part }}_cost_usd as {{ event_money_type() }}) as {{ part }}_cost_usd,
+        {%- endfor %}
+        cast(case when is_priced then
             coalesce(uncached_input_cost_usd, 0) + coalesce(cache_read_cost_usd, 0)
             + coalesce(cache_write_5m_cost_usd, 0) + coalesce(cache_write_1h_cost_usd, 0)
             + coalesce(output_cost_usd, 0) + coalesce(reasoning_cost_usd, 0) + request_and_unit_cost_usd
-        end as estimated_cost_usd,
-        case when is_priced then
-            coalesce(uncached_input_cost_usd, 0) + coalesce(cached_input_cost_without_cache_usd, 0)
-            + coalesce(output_cost_usd, 0) + coalesce(reasoning_cost_usd, 0) + request_and_unit_cost_usd
-        end as estimated_cost_without_prompt_cache_usd
+        end as {{ event_money_type() }}) as estimated_cost_usd,
+        price_fingerprint,
+        file_fingerprint,
+        -- when this row was priced: the start of the dbt run (one value per build, stored almost free)
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as priced_at
     from costed
 
 )

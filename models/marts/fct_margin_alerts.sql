@@ -5,16 +5,8 @@
 -- judged clear at least once: one already true on the first judged day began before the data did, and
 -- shows in the floor tests and fct_customer_margin rather than as a new alert.
 -- Each alert names its primary cost driver: the model, feature, customer or token type whose daily
--- cost moved most against the entity's trailing 7-day average. A build keeps the drivers the last one
--- found while the usage they came from is unchanged, and looks up the others (macros/incremental.sql).
+-- cost moved most against the entity's trailing 7-day average.
 {% set driver_days = 7 %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ alert_drivers_pre_hook(ref('int_usage_cost_drivers_daily'), " ~ driver_days ~ ") }}",
-    post_hook="{{ alert_drivers_post_hook() }}"
-) }}
 with conditions as (
 
     select
@@ -46,12 +38,6 @@ identified as (
 
 ),
 
-kept_drivers as (
-
-    select * from {{ side_table('drivers_kept') }}
-
-),
-
 -- the alerts whose driver is looked up, with their entity as a key of int_usage_cost_drivers_daily
 -- ("chat / prompt v2" -> chat, "openai/x (batch)" -> openai/x)
 started_keys as (
@@ -66,7 +52,6 @@ started_keys as (
             else entity_id
         end as entity_key
     from identified
-    where alert_id not in (select alert_id from kept_drivers)
 
 ),
 
@@ -137,14 +122,6 @@ primary_driver as (
 
 ),
 
-drivers as (
-
-    select * from primary_driver
-    union all
-    select * from kept_drivers
-
-),
-
 final as (
 
     select
@@ -171,7 +148,7 @@ final as (
         cast(drivers.primary_cost_driver as varchar) as primary_cost_driver,
         cast(drivers.primary_cost_driver_change_usd as {{ money_type() }}) as primary_cost_driver_change_usd
     from identified as started
-    left join drivers using (alert_id)
+    left join primary_driver as drivers using (alert_id)
 
 )
 

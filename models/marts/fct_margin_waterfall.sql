@@ -11,23 +11,6 @@
 -- Revenue on days without usage stays on the customer under feature `unallocated`.
 -- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
 -- revenue recognised outside them stays in int_revenue_recognized_daily.
--- Incremental by day: only the days whose usage, revenue, overhead or place in the reporting window
--- changed are rebuilt; every day when the value weights or the allocation settings changed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ day_partitions_pre_hook([
-        {'name': 'usage', 'relation': ref('int_inference_cost_reconciled'), 'day': 'usage_date'},
-        {'name': 'revenue', 'relation': ref('int_revenue_recognized_daily'), 'day': 'revenue_date'},
-        {'name': 'overhead', 'relation': ref('int_overhead_allocated_daily'), 'day': 'cost_date'},
-        {'name': 'reporting_window', 'relation': '(' ~ margin_reporting_days(ref('int_inference_cost_reconciled')) ~ ')',
-         'day': 'margin_date'},
-        {'name': 'value_weights', 'relation': ref('feature_value_weights')},
-        {'name': 'settings', 'relation': '(' ~ revenue_allocation_settings() ~ ')'},
-    ], 'margin_date') }}",
-    post_hook="{{ day_partitions_post_hook('margin_date') }}"
-) }}
 
 with reporting_window as (
 
@@ -41,7 +24,6 @@ inference as (
     from {{ ref('int_inference_cost_reconciled') }} as inference, reporting_window
     where inference.is_production
         and inference.usage_date between reporting_window.from_date and reporting_window.to_date
-        and {{ in_days_to_build('inference.usage_date') }}
 
 ),
 
@@ -50,7 +32,6 @@ revenue_in_window as (
     select recognized.*
     from {{ ref('int_revenue_recognized_daily') }} as recognized, reporting_window
     where recognized.revenue_date between reporting_window.from_date and reporting_window.to_date
-        and {{ in_days_to_build('recognized.revenue_date') }}
 
 ),
 
@@ -111,7 +92,6 @@ overhead as (
         sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'other') as other_overhead_cost_usd
     from {{ ref('int_overhead_allocated_daily') }} as overhead, reporting_window
     where overhead.cost_date between reporting_window.from_date and reporting_window.to_date
-        and {{ in_days_to_build('overhead.cost_date') }}
     group by all
 
 ),

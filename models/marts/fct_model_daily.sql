@@ -1,20 +1,10 @@
 -- Per day, provider, model and feature: production calls, estimated cost, and mean and P95 cost per
 -- request (P95 is an actual call's cost: quantile_disc keeps it an exact decimal). USD at list price.
--- Incremental by day: only the days whose priced events changed are rebuilt.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ day_partitions_pre_hook([
-        {'name': 'priced_events', 'relation': ref('int_usage_events_priced'), 'day': 'usage_date'},
-    ], 'usage_date') }}",
-    post_hook="{{ day_partitions_post_hook('usage_date') }}"
-) }}
 
 with priced as (
 
     select * from {{ ref('int_usage_events_priced') }}
-    where is_production and not app_cache_hit and {{ in_days_to_build('usage_date') }}
+    where is_production and not app_cache_hit
 
 ),
 

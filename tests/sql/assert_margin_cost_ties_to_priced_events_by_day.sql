@@ -1,6 +1,5 @@
--- On each day the waterfall's last build rebuilt, the mart's estimated inference cost equals the sum of
--- that day's priced production events, exactly. Days of earlier builds were checked by those builds;
--- every day of the window at once: assert_margin_cost_ties_to_priced_events (`ai-margin check`).
+-- On each day of the waterfall, the mart's estimated inference cost equals the sum of that day's priced
+-- production events, exactly.
 {%- set waterfall = ref('fct_margin_waterfall') %}
 with window_days as (
     select min(margin_date) as from_date, max(margin_date) as to_date from {{ waterfall }}
@@ -8,14 +7,12 @@ with window_days as (
 mart as (
     select margin_date as day, sum(estimated_usage_cost_usd) as cost
     from {{ waterfall }}
-    where {{ in_days_built(waterfall, 'margin_date') }}
     group by margin_date
 ),
 events as (
     select usage_date as day, sum(estimated_cost_usd) as cost
     from {{ ref('int_usage_events_priced') }}, window_days
     where is_production and usage_date between window_days.from_date and window_days.to_date
-        and {{ in_days_built(waterfall, 'usage_date') }}
     group by usage_date
 )
 select day, mart.cost as mart_cost, events.cost as event_cost
