@@ -98,7 +98,7 @@ def test_incremental_build_equals_full_refresh(built_warehouse, small_dataset, t
                                                        "intermediate.int_inference_cost_reconciled",
                                                        "intermediate.int_overhead_allocated_daily",
                                                        "intermediate.int_usage_cost_drivers_daily",
-                                                       "intermediate.int_alert_conditions",
+                                                       "alerts.alert_conditions",
                                                        "intermediate.int_customers"]) == {}
 
     # and the increment was not vacuous: the new day, the late events and the re-priced days all changed

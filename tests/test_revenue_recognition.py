@@ -226,7 +226,7 @@ def test_clean_period_alerts_are_not_caused_by_refunds_or_credit_notes(demo):
               and any(c == a[3] and 0 <= (a[0] - d).days < 7 for c, d in in_clean_period)]
     assert not caused, caused
     # the customers refunded or credited are still judged on the days their documents took effect
-    judged = {(c, d) for c, d in _rows(wh, "select entity_id, alert_date from intermediate.int_alert_conditions "
+    judged = {(c, d) for c, d in _rows(wh, "select entity_id, alert_date from alerts.alert_conditions "
                                            "where alert_type = 'customer_cost_to_revenue_high'")}
     assert {(c, d) for c, d in in_clean_period if (c, d) in judged}
 

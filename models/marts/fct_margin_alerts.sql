@@ -1,4 +1,4 @@
--- One row per alert: a condition from int_alert_conditions on the day it starts, so an ongoing problem
+-- One row per alert: a condition from alert_conditions (models/alerts/) on the day it starts, so an ongoing problem
 -- is raised once, not every day. "Starts" means it holds that day and held on none of the entity's
 -- previous var('alert_cooldown_days') judged days (a metric hovering at its threshold is not raised
 -- again and again). Rolling-state conditions (margin zones, cost-to-revenue) must also have been
@@ -13,7 +13,7 @@ with conditions as (
         *,
         coalesce(bool_or(is_on) over recent, false) as was_on_recently,
         count(*) over recent as judged_days_before
-    from {{ ref('int_alert_conditions') }}
+    from {{ ref('alert_conditions') }}
     window recent as (partition by alert_type, entity_type, entity_id order by alert_date
                       rows between {{ var('alert_cooldown_days', 14) }} preceding and 1 preceding)
 

@@ -1,0 +1,56 @@
+{#- Alert detectors (models/alerts/): one model per detector, each one row per entity and day judged,
+    with `is_on` when its condition holds; alert_conditions unions them for fct_margin_alerts. Thresholds
+    are dbt vars (prefix `alert_`). Statistics (z-scores, ratios, shares) are doubles: they rank and flag,
+    they are never summed into money. Day windows are ranges of whole days over dates (`range between 6
+    preceding`): an interval would cast the dates to timestamps, and each window would sort the rows apart. -#}
+
+{#- The columns every detector returns, from its last CTE. -#}
+{% macro alert_rows(relation) %}
+select
+    cast(alert_date as date) as alert_date,
+    cast(alert_type as varchar) as alert_type,
+    cast(severity as varchar) as severity,
+    cast(entity_type as varchar) as entity_type,
+    cast(entity_id as varchar) as entity_id,
+    cast(metric as varchar) as metric,
+    cast(metric_value as decimal(38, 10)) as metric_value,
+    cast(threshold as decimal(38, 10)) as threshold,
+    cast(baseline_value as decimal(38, 10)) as baseline_value,
+    coalesce(is_on, false) as is_on
+from {{ relation }}
+{% endmacro %}
+
+{#- Revenue and total cost per customer-day, from the waterfall. -#}
+{% macro alert_customer_days() %}
+    select
+        margin_date,
+        customer_id,
+        sum(revenue_usd) as revenue_usd,
+        sum(total_cost_usd) as total_cost_usd
+    from {{ ref('fct_margin_waterfall') }}
+    group by margin_date, customer_id
+{% endmacro %}
+
+{#- Credits on provider bills (FOCUS ChargeCategory Credit, spread over their charge period): money, so in
+    every cost and margin, but not usage: the provider's cost series and billing residual leave them out,
+    so a promotional credit raises neither a cost drop nor a residual alert. -#}
+{% macro alert_provider_credits() %}
+    select cost_date, provider, sum(effective_cost_usd) as credit_usd
+    from {{ ref('int_provider_costs_daily') }}
+    where charge_category = 'credit'
+    group by all
+{% endmacro %}
+
+{#- Per feature-day (int_feature_margin_rolling): the day's cost per request, the 7 days before it, and the
+    previous day's 7-day margin. -#}
+{% macro alert_feature_days() %}
+    select
+        *,
+        lag(margin_pct_7d) over by_day as prev_margin_pct_7d,
+        {{ money_per('usage_cost_usd', 'requests') }} as cost_per_request_usd,
+        sum(usage_cost_usd) over (by_day rows between 7 preceding and 1 preceding) as usage_cost_prev_7d_usd,
+        sum(requests) over (by_day rows between 7 preceding and 1 preceding) as requests_prev_7d,
+        row_number() over by_day as day_number
+    from {{ ref('int_feature_margin_rolling') }}
+    window by_day as (partition by feature order by margin_date)
+{% endmacro %}
