@@ -24,7 +24,8 @@ def _differences(a: str, b: str, tables: list[str]) -> dict[str, tuple[int, int]
     con.execute(f"attach '{b}' as b (read_only)")
     out = {}
     for t in tables:
-        rows = "select columns(lambda c: c <> 'priced_at') from {}.{}"  # when a row was priced differs by design
+        # when a row was priced differs by design
+        rows = "select columns(lambda c: c not in ('priced_at', 'priced_through')) from {}.{}"
         only_a = con.execute(f"select count(*) from ({rows.format('a', t)} except all {rows.format('b', t)})").fetchone()[0]
         only_b = con.execute(f"select count(*) from ({rows.format('b', t)} except all {rows.format('a', t)})").fetchone()[0]
         if only_a or only_b:

@@ -1,7 +1,9 @@
 -- Estimated usage cost per day, provider, customer, feature, environment class, waterfall layer and
 -- model: the grain at which provider bills are reconciled (per provider-day, or per model where the
 -- bill has it) and margins reported. Embedding, retrieval, rerank and tool calls are orchestration;
--- everything else is inference.
+-- everything else is inference. Incremental by day (macros/usage_days.sql).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+          on_schema_change='fail') }}
 
 select
     usage_date,
@@ -16,6 +18,8 @@ select
     count(*) filter (where not is_priced) as unpriced_requests,
     sum(input_tokens) as input_tokens,
     sum(output_tokens) as output_tokens,
-    sum(coalesce(estimated_cost_usd, 0)) as estimated_cost_usd
+    sum(coalesce(estimated_cost_usd, 0)) as estimated_cost_usd,
+    max(priced_at) as priced_through
 from {{ ref('int_usage_events_priced') }}
+where {{ usage_days_to_rebuild() }}
 group by all

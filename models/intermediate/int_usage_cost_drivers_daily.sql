@@ -1,10 +1,14 @@
 -- Production usage per day, customer, feature, provider, model and prompt version, with the estimated
 -- cost split by token type and the busiest workflow's call count: the grain from which alerts find
 -- what moved (a model, a token type, a customer, a prompt version) and spot agent loops.
+-- Incremental by day (macros/usage_days.sql).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+          on_schema_change='fail') }}
 
 with events as (
 
-    select * from {{ ref('int_usage_events_priced') }} where is_production
+    select * from {{ ref('int_usage_events_priced') }}
+    where is_production and {{ usage_days_to_rebuild('is_production') }}
 
 ),
 
@@ -42,7 +46,8 @@ costs as (
         sum(coalesce(output_cost_usd, 0)) as output_cost_usd,
         sum(coalesce(reasoning_cost_usd, 0)) as reasoning_cost_usd,
         sum(coalesce(request_and_unit_cost_usd, 0)) as request_and_unit_cost_usd,
-        sum(coalesce(estimated_cost_usd, 0)) as estimated_cost_usd
+        sum(coalesce(estimated_cost_usd, 0)) as estimated_cost_usd,
+        max(priced_at) as priced_through
     from events
     group by all
 

@@ -1,10 +1,14 @@
 -- Per day, provider, model and feature: production calls, estimated cost, and mean and P95 cost per
 -- request (P95 is an actual call's cost: quantile_disc keeps it an exact decimal). USD at list price.
+-- Incremental by day (macros/usage_days.sql).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+          on_schema_change='fail') }}
 
 with priced as (
 
     select * from {{ ref('int_usage_events_priced') }}
     where is_production and not app_cache_hit
+        and {{ usage_days_to_rebuild('is_production and not app_cache_hit') }}
 
 ),
 
@@ -23,7 +27,8 @@ final as (
         cast({{ money_per('sum(estimated_cost_usd)', 'count(estimated_cost_usd)') }} as {{ money_type() }})
             as mean_estimated_cost_per_request_usd,
         cast(quantile_disc(estimated_cost_usd, 0.95) as {{ money_type() }}) as p95_estimated_cost_per_request_usd,
-        cast(sum(input_tokens) // count(*) as bigint) as mean_input_tokens_per_request
+        cast(sum(input_tokens) // count(*) as bigint) as mean_input_tokens_per_request,
+        cast(max(priced_at) as timestamptz) as priced_through
     from priced
     group by usage_date, provider, model, feature
 

@@ -1,0 +1,34 @@
+{#- The day-grain aggregates of int_usage_events_priced (int_inference_cost_daily,
+    int_usage_cost_drivers_daily, fct_model_daily) are incremental with dbt's delete+insert on usage_date:
+
+        materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date'
+
+    and `where {{ usage_days_to_rebuild(...) }}` on the events they read. Each keeps `priced_through`, the
+    latest priced_at of the events behind a row. A day is rebuilt when its events, as the model selects
+    them (`events_filter`), differ in number (`count_column`, summed) or in their latest priced_at from
+    what the model holds: new usage of any age, re-priced days and the day a re-delivered event left all
+    show so, read from the two tables themselves. A day all of whose events left keeps its rows (dbt's
+    delete+insert deletes only the days it inserts) until --full-refresh; the waterfall's tie to the
+    priced events (assert_margin_cost_ties_to_priced_events_by_day) fails on it. -#}
+{% macro usage_days_to_rebuild(events_filter='true', count_column='requests') -%}
+    {%- if is_incremental() -%}
+    usage_date in (
+        select usage_date
+        from (
+            select usage_date, count(*) as events, max(priced_at) as priced_through
+            from {{ ref('int_usage_events_priced') }}
+            where {{ events_filter }}
+            group by usage_date
+        ) as events
+        full join (
+            select usage_date, sum({{ count_column }}) as events, max(priced_through) as priced_through
+            from {{ this }}
+            group by usage_date
+        ) as built using (usage_date)
+        where events.events is distinct from built.events
+            or events.priced_through is distinct from built.priced_through
+    )
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
