@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import numpy as np
@@ -164,8 +164,25 @@ def _feature_probs(plan: str) -> np.ndarray:
     return w / w.sum()
 
 
-def make_usage(opt: Options, cust: Customers, rng: np.random.Generator) -> pa.Table:
-    """One row per AI call, columns named as in the input contract."""
+# Events are made and written a chunk of whole days at a time, so that memory follows the chunk, not the
+# dataset (100M events would need about 36 GB at once). A dataset of up to this many events is one chunk:
+# the random draws, and so the data, are those of a single pass.
+MAX_EVENTS_PER_CHUNK = 12_000_000
+
+
+def _day_chunks(events_per_day: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """[lo, hi) day ranges of at most `limit` events each (a single day may pass it)."""
+    chunks, lo, total = [], 0, 0
+    for day, events in enumerate(events_per_day):
+        if total and total + events > limit:
+            chunks.append((lo, day))
+            lo, total = day, 0
+        total += events
+    return chunks + [(lo, len(events_per_day))]
+
+
+def usage_chunks(opt: Options, cust: Customers, rng: np.random.Generator) -> Iterator[pa.Table]:
+    """One row per AI call, columns named as in the input contract, in chunks of whole days."""
     n_days = opt.days
     active = np.array([[cust.signup[c] <= opt.start_date + timedelta(days=d) for d in range(n_days)]
                        for c in range(len(cust.app_id))])
@@ -184,8 +201,19 @@ def make_usage(opt: Options, cust: Customers, rng: np.random.Generator) -> pa.Ta
         ent.sort(key=lambda c: cust.intensity[c])
         agent_customer = ent[len(ent) // 2] if ent else None
 
-    cust_idx = np.repeat(np.arange(len(cust.app_id)), counts.sum(axis=1))
-    day_idx = np.concatenate([np.repeat(np.arange(n_days), counts[c]) for c in range(len(cust.app_id))]) \
+    first_event = 0
+    for lo, hi in _day_chunks(counts.sum(axis=0), MAX_EVENTS_PER_CHUNK):
+        chunk = _usage_of_days(opt, cust, rng, counts, lo, hi, agent_customer, first_event)
+        first_event += chunk.num_rows
+        yield chunk
+
+
+def _usage_of_days(opt: Options, cust: Customers, rng: np.random.Generator, counts: np.ndarray, lo: int, hi: int,
+                   agent_customer: int | None, first_event: int) -> pa.Table:
+    """The calls of days [lo, hi); event ids continue from `first_event`."""
+    n_days = opt.days
+    cust_idx = np.repeat(np.arange(len(cust.app_id)), counts[:, lo:hi].sum(axis=1))
+    day_idx = np.concatenate([np.repeat(np.arange(lo, hi), counts[c, lo:hi]) for c in range(len(cust.app_id))]) \
         if len(cust_idx) else np.array([], dtype=np.int64)
     n = len(cust_idx)
 
@@ -199,13 +227,13 @@ def make_usage(opt: Options, cust: Customers, rng: np.random.Generator) -> pa.Ta
     if agent_customer is not None:
         start = (opt.scenario_day("agent_loop") - opt.start_date).days
         base = max(int(counts[agent_customer, max(start - 7, 0):start].mean()), 20)
-        for d in range(start, min(start + 3, n_days)):
+        for d in range(max(start, lo), min(start + 3, n_days, hi)):
             k = base * 50
             extra.append((np.full(k, agent_customer), np.full(k, d), np.full(k, FEATURE_INDEX["research_agent"])))
     if "unprofitable_customer" in opt.scenarios:
         c = len(cust.app_id) - 1
         start = (cust.signup[c] - opt.start_date).days
-        for d in range(start, n_days):
+        for d in range(max(start, lo), min(n_days, hi)):
             k = int(rng.poisson(300))
             extra.append((np.full(k, c), np.full(k, d), np.full(k, FEATURE_INDEX["chat_assistant"])))
     if extra:
@@ -266,7 +294,7 @@ def make_usage(opt: Options, cust: Customers, rng: np.random.Generator) -> pa.Ta
 
     base_ts = _ts(opt.start_date)
     occurred = (base_ts + day_idx * 86_400 + second) * 1_000_000
-    ids = pc.binary_join_element_wise("evt_", pc.cast(pa.array(np.arange(n) + 1), pa.string()), "")
+    ids = pc.binary_join_element_wise("evt_", pc.cast(pa.array(np.arange(n) + 1 + first_event), pa.string()), "")
     app_ids = _strings(cust_idx, cust.app_id)
     agent = feature == FEATURE_INDEX["research_agent"]
     # About six calls per workflow; agent loops keep calling inside one workflow.
@@ -306,8 +334,10 @@ def _strings(codes: np.ndarray, names: list[str]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names, pa.string())).cast(pa.string())
 
 
-def write_usage(opt: Options, table: pa.Table, rows_per_file: int = 1_000_000) -> list[Path]:
-    """Parquet, one folder per month, files of at most rows_per_file rows (events are sorted by time)."""
+def write_usage(opt: Options, table: pa.Table, files_in_month: dict[date, int],
+                rows_per_file: int = 1_000_000) -> list[Path]:
+    """Parquet, one folder per month, files of at most rows_per_file rows (events are sorted by time).
+    `files_in_month` numbers the files of each month across chunks."""
     usage_dir = opt.out_dir / "usage"
     usage_dir.mkdir(parents=True, exist_ok=True)
     # attributes as a map<string,string>, the contract's shape
@@ -321,7 +351,8 @@ def write_usage(opt: Options, table: pa.Table, rows_per_file: int = 1_000_000) -
     while month <= opt.end_date:
         next_month = _add_months(month, 1)
         lo, hi = np.searchsorted(micros, [_ts(month) * 1_000_000, _ts(next_month) * 1_000_000])
-        for i, start in enumerate(range(lo, hi, rows_per_file)):
+        for start in range(lo, hi, rows_per_file):
+            i = files_in_month[month] = files_in_month.get(month, -1) + 1
             path = usage_dir / month.strftime("%Y-%m") / f"events-{i:04d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(table.slice(start, min(rows_per_file, hi - start)), path, compression="zstd")
@@ -783,18 +814,24 @@ def _write_stripe_list(out: Path, name: str, objects: list[dict], page_size: int
 ADDON_PRICE_PER_CALL = {"USD": Decimal("0.02"), "EUR": Decimal("0.02")}
 
 
-def write_revenue_events(opt: Options, cust: Customers, usage: pa.Table) -> None:
-    """Enterprise customers buy document extraction as a usage-based add-on through a marketplace,
-    billed monthly in arrears outside Stripe (EU customers in EUR); one refund."""
-    out = opt.out_dir / "revenue"
-    out.mkdir(parents=True, exist_ok=True)
+def addon_calls(usage: pa.Table) -> list[tuple[str, date, int]]:
+    """(customer, month, calls) of the usage-based add-on (document extraction, enterprise production)."""
     con = duckdb.connect()
     con.register("usage", usage)
-    rows = con.execute("""
+    return con.execute("""
         select customer_id, cast(date_trunc('month', cast(occurred_at as date)) as date) as month, count(*) as calls
         from usage where feature = 'doc_extract' and plan = 'enterprise' and environment = 'production'
-        group by all order by all
+        group by all
     """).fetchall()
+
+
+def write_revenue_events(opt: Options, cust: Customers, calls: dict[tuple[str, date], int]) -> None:
+    """Enterprise customers buy document extraction as a usage-based add-on through a marketplace,
+    billed monthly in arrears outside Stripe (EU customers in EUR); one refund. `calls`: addon_calls
+    summed per (customer, month)."""
+    out = opt.out_dir / "revenue"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [(customer_id, month, n) for (customer_id, month), n in sorted(calls.items())]
     region = dict(zip(cust.app_id, cust.region))
     lines = []
     for i, (customer_id, month, calls) in enumerate(rows):
@@ -844,6 +881,16 @@ def write_overhead(opt: Options, cust: Customers) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
+def _busiest_agent_customer(usage: pa.Table, day: date) -> str | None:
+    """The customer with the most research-agent calls on `day`, if the chunk has that day."""
+    loop = usage.filter(pc.equal(usage["feature"], "research_agent"))
+    con = duckdb.connect()
+    con.register("loop", loop)
+    found = con.execute("select customer_id from loop where cast(occurred_at as date) = ? "
+                        "group by 1 order by count(*) desc limit 1", [day]).fetchone()
+    return found[0] if found else None
+
+
 def generate(opt: Options) -> dict:
     """Write the whole input layout under opt.out_dir and return the manifest."""
     unknown = set(opt.scenarios) - set(SCENARIOS)
@@ -854,34 +901,35 @@ def generate(opt: Options) -> dict:
     opt.progress(f"customers: {opt.customers}")
     cust = make_customers(opt, rng)
     opt.progress(f"usage events: ~{opt.events:,} over {opt.days} days")
-    usage = make_usage(opt, cust, rng)
-    files = write_usage(opt, usage)
-    opt.progress(f"usage events: wrote {usage.num_rows:,} rows in {len(files)} Parquet files")
-    models = duckdb.connect().sql("select distinct provider, model from usage").fetchall()
-    price_cache = {(p, m): catalog_price(p, m) for p, m in models}
-    daily = usage_by_day_model(usage, price_cache)
+    events, files, files_in_month, price_cache, daily = 0, [], {}, {}, []
+    calls: dict[tuple[str, date], int] = {}
+    agent_loop_customer = None
+    for usage in usage_chunks(opt, cust, rng):
+        files += write_usage(opt, usage, files_in_month)
+        events += usage.num_rows
+        for provider, model in duckdb.connect().sql("select distinct provider, model from usage").fetchall():
+            if (provider, model) not in price_cache:
+                price_cache[provider, model] = catalog_price(provider, model)
+        daily += usage_by_day_model(usage, price_cache)
+        for customer_id, month, n in addon_calls(usage):
+            calls[customer_id, month] = calls.get((customer_id, month), 0) + n
+        if "agent_loop" in opt.scenarios and agent_loop_customer is None:
+            agent_loop_customer = _busiest_agent_customer(usage, opt.scenario_day("agent_loop"))
+        opt.progress(f"usage events: wrote {events:,} rows in {len(files)} Parquet files")
     opt.progress("provider billing: OpenAI costs, Anthropic cost report, FOCUS (Bedrock)")
     write_openai_costs(opt, daily, price_cache)
     write_anthropic_costs(opt, daily, price_cache)
     write_focus_bedrock(opt, daily, price_cache)
     opt.progress("stripe: customers, products, prices, subscriptions, invoices, credit notes, refunds")
     write_stripe(opt, cust, rng)
-    write_revenue_events(opt, cust, usage)
+    write_revenue_events(opt, cust, calls)
     write_overhead(opt, cust)
     manifest = {
-        "seed": opt.seed, "customers": len(cust.app_id), "days": opt.days, "events": usage.num_rows,
+        "seed": opt.seed, "customers": len(cust.app_id), "days": opt.days, "events": events,
         "start_date": opt.start_date.isoformat(), "end_date": opt.end_date.isoformat(),
         "scenarios": {s: opt.scenario_day(s).isoformat() for s in opt.scenarios},
-        "agent_loop_customer": None,
+        "agent_loop_customer": agent_loop_customer,
     }
-    if "agent_loop" in opt.scenarios:
-        loop = usage.filter(pc.equal(usage["feature"], "research_agent"))
-        day = opt.scenario_day("agent_loop")
-        con = duckdb.connect()
-        con.register("loop", loop)
-        manifest["agent_loop_customer"] = con.execute(
-            "select customer_id from loop where cast(occurred_at as date) = ? group by 1 order by count(*) desc limit 1",
-            [day]).fetchone()[0]
     (opt.out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 

@@ -117,3 +117,35 @@ def test_provider_bill_agrees_with_usage(small_dataset):
 def test_parquet_timestamps_are_utc(small_dataset):
     f = next((small_dataset / "usage").rglob("*.parquet"))
     assert str(pq.read_schema(f).field("occurred_at").type) == "timestamp[us, tz=UTC]"
+
+
+def test_large_datasets_are_made_a_chunk_of_days_at_a_time(tmp_path, monkeypatch):
+    # chunks of at most ~1,500 events: every event once, ids 1..n across chunks, files numbered on within a
+    # month, and what is built from the whole usage (bills, add-on revenue) covers every chunk
+    from ai_margin import generate as gen
+
+    whole = generate(Options(out_dir=tmp_path / "whole", seed=5, customers=20, days=40, events=6000,
+                             scenarios=tuple(SCENARIOS)))
+    monkeypatch.setattr(gen, "MAX_EVENTS_PER_CHUNK", 1500)
+    chunks = gen._day_chunks(__import__("numpy").array([600, 700, 900, 2000, 100]), 1500)
+    assert chunks == [(0, 2), (2, 3), (3, 4), (4, 5)]
+    out = tmp_path / "chunked"
+    chunked = generate(Options(out_dir=out, seed=5, customers=20, days=40, events=6000, scenarios=tuple(SCENARIOS)))
+    assert chunked["events"] == len(list(pq.ParquetDataset(out / "usage").read(columns=["event_id"])["event_id"]))
+    con = duckdb.connect()
+    n, lo, hi, distinct = con.execute(f"""
+        select count(*), min(cast(substr(event_id, 5) as bigint)), max(cast(substr(event_id, 5) as bigint)),
+               count(distinct event_id)
+        from read_parquet('{out}/usage/*/*.parquet')""").fetchone()
+    assert (n, lo, hi, distinct) == (chunked["events"], 1, chunked["events"], chunked["events"])
+    assert len(list((out / "usage").rglob("*.parquet"))) > len(list((tmp_path / "whole" / "usage").rglob("*.parquet")))
+    # the same days and scenarios; add-on revenue for every month with add-on calls
+    assert chunked["start_date"] == whole["start_date"] and chunked["scenarios"] == whole["scenarios"]
+    assert chunked["agent_loop_customer"] is not None
+    months = con.execute(f"""
+        select count(distinct date_trunc('month', cast(occurred_at as date)))
+        from read_parquet('{out}/usage/*/*.parquet') where feature = 'doc_extract'
+            and map_extract_value(attributes, 'plan') = 'enterprise' and environment = 'production'""").fetchone()[0]
+    charges = [json.loads(line) for line in (out / "revenue" / "marketplace.jsonl").read_text().splitlines()]
+    assert months > 1 and len({(c["customer_id"], c["service_period_start"]) for c in charges
+                                if c["kind"] == "charge"}) >= months
