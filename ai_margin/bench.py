@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Callable
 
 
+class StageFailed(Exception):
+    """A bench stage exited non-zero; the message names the stage and ends with its output."""
+
+
 def _run_stage(args: list[str], env: dict | None = None, module: str = "ai_margin.cli") -> tuple[float, float, str]:
     """(seconds, peak RSS MiB, stdout) of one CLI invocation (or of another module's)."""
     started = time.perf_counter()
@@ -28,7 +32,10 @@ def _run_stage(args: list[str], env: dict | None = None, module: str = "ai_margi
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(f"stage `ai-margin {' '.join(args)}` failed:\n{out[-2000:]}")
+        how = (f"was killed by signal {-proc.returncode}" + (" (out of memory?)" if proc.returncode == -9 else "")
+               if proc.returncode < 0 else f"exited with {proc.returncode}")
+        raise StageFailed(f"stage `ai-margin {' '.join(args)}` {how} after {seconds:.0f}s, peak "
+                          f"{usage.ru_maxrss / 1024:,.0f} MiB; its last output:\n{out[-2000:]}")
     return seconds, usage.ru_maxrss / 1024, out
 
 
@@ -91,6 +98,8 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
                                        "--customers", str(customers), "--days", str(days), "--scenario", "all"])
         rows = json.loads((data_dir / "manifest.json").read_text())["events"]
         report("generate", seconds, peak, rows)
+    if not (data_dir / "manifest.json").exists():
+        raise StageFailed(f"no generated data in {data_dir}: include the generate stage")
     rows = json.loads((data_dir / "manifest.json").read_text())["events"]
     if "load" in wanted:
         for f in warehouse.parent.glob(warehouse.name + "*"):

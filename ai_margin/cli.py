@@ -225,10 +225,13 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ai_margin.bench import run_bench
+    from ai_margin.bench import StageFailed, run_bench
 
-    run_bench(events=args.events, customers=args.customers, days=args.days, work_dir=Path(args.work_dir),
-              stages=args.stages, say=say)
+    try:
+        run_bench(events=args.events, customers=args.customers, days=args.days, work_dir=Path(args.work_dir),
+                  stages=args.stages, say=say)
+    except StageFailed as exc:
+        raise CliError(str(exc)) from exc
     return 0
 
 

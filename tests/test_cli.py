@@ -42,3 +42,15 @@ def test_unknown_scenario_is_rejected(tmp_path):
     proc = run_cli("generate", "--data-dir", str(tmp_path), "--scenario", "meteor_strike", check=False)
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+def test_a_failed_bench_stage_is_one_readable_error(tmp_path):
+    # data generated, nothing loaded: the build stage fails
+    proc = run_cli("bench", "--events", "500", "--customers", "5", "--days", "5", "--stages", "generate,build",
+                   "--work-dir", str(tmp_path / "bench"), check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "stage `ai-margin build" in proc.stderr and "exited with 1" in proc.stderr
+    assert "warehouse not found" in proc.stderr
+    proc = run_cli("bench", "--stages", "build", "--work-dir", str(tmp_path / "empty"), check=False)
+    assert proc.returncode == 1 and "include the generate stage" in proc.stderr
