@@ -34,3 +34,14 @@ def build_args(select: str | None = None, vars_yaml: str | None = None, full_ref
     incremental or not, is dbt's own doing."""
     return ["build", "--exclude-resource-type", "unit_test", *(["--select", select] if select else []),
             *(["--vars", vars_yaml] if vars_yaml else []), *(["--full-refresh"] if full_refresh else [])]
+
+
+def release_dbt_connection() -> None:
+    """dbt-duckdb keeps the warehouse open after dbt returns (until exit); drop its environment so this
+    process can open the file read-only (DuckDB refuses a second configuration of an open file)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = getattr(DuckDBConnectionManager, "_ENV", None)
+    DuckDBConnectionManager.close_all_connections()  # forgets the environment without closing it
+    if env is not None:
+        env.close()

@@ -46,7 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from ai_margin.build import run_dbt
+from ai_margin.build import release_dbt_connection, run_dbt
 from ai_margin.paths import DEMO_DATA_DIR, PROJECT_DIR, dbt_target_dir
 
 FEATURES_SEED = "seeds/features.csv"
@@ -87,17 +87,6 @@ def _connect(warehouse: Path):
     import duckdb
 
     return duckdb.connect(str(warehouse), read_only=True)
-
-
-def _release_dbt_connection() -> None:
-    """dbt-duckdb keeps the warehouse open after dbt returns (until exit); drop its environment so this
-    process can open the file read-only (DuckDB refuses a second configuration of an open file)."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    env = getattr(DuckDBConnectionManager, "_ENV", None)
-    DuckDBConnectionManager.close_all_connections()  # forgets the environment without closing it
-    if env is not None:
-        env.close()
 
 
 def _json_value(value):
@@ -405,7 +394,7 @@ def _tests_gate(warehouse: Path, dbt_args: list[str], max_rows: int) -> Gate:
     result = run_dbt(["--log-level", "none", "test", *dbt_args], warehouse, quiet=True)
     if result.result is None:
         return _dbt_failed("dbt data tests", result, warehouse)
-    _release_dbt_connection()
+    release_dbt_connection()
     passed, findings = 0, []
     try:
         con = _connect(warehouse)

@@ -91,6 +91,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
         raise CliError(reason)
     say(f"Build finished in {seconds:.1f}s")
+    if args.publish:
+        _publish(warehouse)
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
         # all built. `ai-margin check` is the gate that fails on it.
@@ -98,6 +100,24 @@ def cmd_build(args: argparse.Namespace) -> int:
         for r in floor_breaches:
             say(f"  {r.node.name}: {r.failures} row(s)"
                 + (f", stored in {r.node.relation_name}" if getattr(r.node, "relation_name", None) else ""))
+    return 0
+
+
+def _publish(warehouse: Path) -> None:
+    import duckdb
+
+    from ai_margin.build import release_dbt_connection
+    from ai_margin.publish import publish
+
+    release_dbt_connection()
+    try:
+        publish(warehouse, say=say)
+    except (ValueError, OSError, duckdb.Error) as exc:
+        raise CliError(f"publish failed: {exc}") from exc
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    _publish(_existing_warehouse(args, first="run"))
     return 0
 
 
@@ -329,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--full-refresh", action="store_true",
                    help="rebuild incremental models from scratch (after changing their SQL)")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
+    b.add_argument("--no-publish", dest="publish", action="store_false",
+                   help="do not refresh the read-only copy of the marts (`ai-margin publish`) after the build")
     b.set_defaults(func=cmd_build)
 
     r = sub.add_parser("run", help="load, then build", description="`ai-margin load` followed by `ai-margin build`.")
@@ -340,7 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--full-refresh", action="store_true",
                    help="rebuild incremental models from scratch (after changing their SQL)")
     r.add_argument("--quiet", action="store_true", help="print only errors from dbt")
+    r.add_argument("--no-publish", dest="publish", action="store_false",
+                   help="do not refresh the read-only copy of the marts (`ai-margin publish`) after the build")
     r.set_defaults(func=cmd_run)
+
+    pb = sub.add_parser("publish", help="copy the marts to a read-only snapshot BI tools read during builds",
+                        description="Copy every mart into a new snapshot beside the warehouse (a DuckDB file and "
+                                    "one Parquet file per mart) and point <warehouse>.published/current at it, "
+                                    "atomically. Readers of current/ never block a build and never see half a "
+                                    "snapshot. `ai-margin build` and `run` publish after every successful build.")
+    _add_common(pb, data_dir=False)
+    pb.set_defaults(func=cmd_publish)
 
     st = sub.add_parser("status", help="what is loaded, when, row counts, last build result",
                         description="Show raw tables with row counts, the last successful load of each dataset and "

@@ -1,0 +1,90 @@
+"""A read-only copy of the marts that BI tools and analysts read while the next build writes.
+
+DuckDB lets one process write a file or many read it, never both. So each publish writes a new snapshot
+folder beside the warehouse and then points `current` at it:
+
+    <warehouse dir>/<name>.published/
+        current -> snapshots/<UTC time>     (a symbolic link, swapped atomically)
+        snapshots/<UTC time>/<name>.duckdb  (schema marts: every mart table; read-only for readers)
+        snapshots/<UTC time>/parquet/<mart>.parquet
+        snapshots/<UTC time>/snapshot.json  (when, from which warehouse, row counts)
+
+A reader opens `current/<name>.duckdb` (or the Parquet files) and sees one whole snapshot: the one
+`current` named when it opened the file. The swap is a rename of a link, which POSIX makes atomic, so no
+reader sees a half-written snapshot. Older snapshots are removed, all but the last KEEP: a reader that
+still has one open keeps reading it (an open file outlives its name).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+KEEP = 2
+SCHEMA = "marts"
+
+
+def published_dir(warehouse: Path) -> Path:
+    return warehouse.parent / f"{warehouse.stem}.published"
+
+
+def current_snapshot(warehouse: Path) -> Path:
+    """The DuckDB file readers should open."""
+    return published_dir(warehouse) / "current" / f"{warehouse.stem}.duckdb"
+
+
+def publish(warehouse: Path, say=print) -> Path:
+    """Copy every mart table into a new snapshot and make it `current`; returns the snapshot folder."""
+    import duckdb
+
+    root = published_dir(warehouse)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    folder = root / "snapshots" / stamp
+    (folder / "parquet").mkdir(parents=True)
+    snapshot = folder / f"{warehouse.stem}.duckdb"
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
+            "order by 1", [SCHEMA]).fetchall()]
+        if not tables:
+            raise ValueError(f"no tables in schema {SCHEMA} of {warehouse}: build first")
+        con.execute(f"attach '{snapshot}' as snapshot")
+        con.execute(f"create schema snapshot.{SCHEMA}")
+        counts = {}
+        for table in tables:
+            source = f'warehouse.{SCHEMA}."{table}"'
+            con.execute(f'create table snapshot.{SCHEMA}."{table}" as select * from {source}')
+            con.execute(f"copy {source} to '{folder / 'parquet' / (table + '.parquet')}' (format parquet)")
+            counts[table] = con.execute(f'select count(*) from snapshot.{SCHEMA}."{table}"').fetchone()[0]
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    (folder / "snapshot.json").write_text(json.dumps(
+        {"published_at": stamp, "warehouse": str(warehouse), "schema": SCHEMA, "rows": counts}, indent=1))
+    _point_current_at(root, folder)
+    _remove_old_snapshots(root)
+    say(f"Published {len(tables)} marts to {root / 'current'} (snapshot {stamp})")
+    return folder
+
+
+def _point_current_at(root: Path, folder: Path) -> None:
+    link = root / "current"
+    staged = root / f".current-{folder.name}"
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(folder.relative_to(root))
+    os.replace(staged, link)  # atomic: readers see the old snapshot or the new one
+
+
+def _remove_old_snapshots(root: Path) -> None:
+    current = (root / "current").resolve()
+    snapshots = sorted((root / "snapshots").iterdir())
+    for old in snapshots[:-KEEP]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
