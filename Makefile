@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= data/demo
 
-.PHONY: setup demo test bench clean help
+.PHONY: setup demo test bench browser clean help
 
 help:
 	@echo "make demo   - install, generate demo data, load, dbt build, print margin summary"
@@ -28,9 +28,15 @@ demo: $(STAMP)
 	$(BIN)/ai-margin run --data-dir $(DEMO_DIR)
 	$(BIN)/ai-margin summary
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check ai_margin pipelines tests
 	$(BIN)/python -m pytest
+
+# The report's test opens it in a real headless Chromium: Debian's, installed where missing
+# (Playwright drives it; it never downloads a browser of its own).
+browser:
+	@command -v chromium >/dev/null || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium; }
 
 SIZE ?= 1000000
 bench: $(STAMP)

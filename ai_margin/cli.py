@@ -121,6 +121,34 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ai_margin.publish import current_snapshot
+    from ai_margin.report import make_report
+
+    warehouse = warehouse_path(args.warehouse)
+    snapshot = current_snapshot(warehouse)
+    if not snapshot.exists():
+        raise CliError(f"no published snapshot at {snapshot} (run `ai-margin build` or `ai-margin publish` first)")
+    out = Path(args.out)
+    started = time.perf_counter()
+    interactive = sys.stdout.isatty()
+
+    def progress(i: int, n: int, name: str) -> None:
+        bar = "#" * i + "-" * (n - i)
+        line = f"  [{bar}] {i}/{n} {name}"
+        print(f"\r{line:<72}" if interactive else line, end="" if interactive else "\n", flush=True)
+
+    try:
+        make_report(snapshot, out, start=args.start, end=args.end, feature=args.feature, customer=args.customer,
+                    model=args.model, progress=progress)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if interactive:
+        print()
+    say(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB, opens offline) in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cmd_load(args)
     return cmd_build(args)
@@ -373,6 +401,23 @@ def build_parser() -> argparse.ArgumentParser:
                                     "snapshot. `ai-margin build` and `run` publish after every successful build.")
     _add_common(pb, data_dir=False)
     pb.set_defaults(func=cmd_publish)
+
+    rp = sub.add_parser("report", help="write an HTML report of the margins (charts, alerts, weekly review)",
+                        description="Write one self-contained HTML file (opens offline) from the published snapshot: "
+                                    "revenue vs cost and margin % over time, the waterfall, margin per customer, "
+                                    "models and providers, cohorts and plans, features against their floors, the "
+                                    "period's alerts and a weekly review. Reads the snapshot, so it can run while "
+                                    "a build does.")
+    _add_common(rp, data_dir=False)
+    rp.add_argument("--out", metavar="FILE", default="margin-report.html", help="where to write it")
+    rp.add_argument("--from", dest="start", metavar="DATE", type=date.fromisoformat,
+                    help="first day (default: the first day of the marts)")
+    rp.add_argument("--to", dest="end", metavar="DATE", type=date.fromisoformat,
+                    help="last day (default: the last day of the marts); the weekly review is its week")
+    rp.add_argument("--feature", help="only this feature")
+    rp.add_argument("--customer", help="only this customer (the application's id)")
+    rp.add_argument("--model", help="only this model (in the models view)")
+    rp.set_defaults(func=cmd_report)
 
     st = sub.add_parser("status", help="what is loaded, when, row counts, last build result",
                         description="Show raw tables with row counts, the last successful load of each dataset and "
