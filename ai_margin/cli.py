@@ -92,7 +92,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise CliError(reason)
     say(f"Build finished in {seconds:.1f}s")
     if args.publish:
-        _publish(warehouse)
+        _publish(warehouse, after_build=True)
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
         # all built. `ai-margin check` is the gate that fails on it.
@@ -103,15 +103,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publish(warehouse: Path) -> None:
+def _publish(warehouse: Path, after_build: bool = False) -> None:
+    """`ai-margin publish`; after a build, a warehouse without marts yet (a build of a few selected
+    models) is not an error: there is nothing to publish."""
     import duckdb
 
     from ai_margin.build import release_dbt_connection
-    from ai_margin.publish import publish
+    from ai_margin.publish import NothingToPublish, publish
 
     release_dbt_connection()
     try:
         publish(warehouse, say=say)
+    except NothingToPublish as exc:
+        if not after_build:
+            raise CliError(str(exc)) from exc
+        say("Nothing published: the warehouse has no marts yet")
     except (ValueError, OSError, duckdb.Error) as exc:
         raise CliError(f"publish failed: {exc}") from exc
 

@@ -27,6 +27,10 @@ KEEP = 2
 SCHEMA = "marts"
 
 
+class NothingToPublish(ValueError):
+    """The warehouse has no mart tables yet."""
+
+
 def published_dir(warehouse: Path) -> Path:
     return warehouse.parent / f"{warehouse.stem}.published"
 
@@ -52,7 +56,7 @@ def publish(warehouse: Path, say=print) -> Path:
             "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
             "order by 1", [SCHEMA]).fetchall()]
         if not tables:
-            raise ValueError(f"no tables in schema {SCHEMA} of {warehouse}: build first")
+            raise NothingToPublish(f"no tables in schema {SCHEMA} of {warehouse}: build first")
         con.execute(f"attach '{snapshot}' as snapshot")
         con.execute(f"create schema snapshot.{SCHEMA}")
         counts = {}

@@ -68,3 +68,11 @@ def test_readers_query_the_snapshot_while_a_run_builds(built_warehouse, small_da
     assert json.loads((current_snapshot(warehouse).parent / "snapshot.json").read_text())["rows"] == marts
     # older snapshots are cleaned up, the last two kept
     assert len(list((published_dir(warehouse) / "snapshots").iterdir())) == 2
+
+
+def test_nothing_to_publish_before_a_build(tmp_path):
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    proc = run_cli("publish", "--warehouse", str(empty), check=False)
+    assert proc.returncode == 1 and "no tables in schema marts" in proc.stderr and "build first" in proc.stderr
+    assert not (published_dir(empty) / "current").exists()
