@@ -155,6 +155,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ai_margin.publish import published_dir
+    from ai_margin.serve import make_server
+
+    blocklist = published_dir(warehouse_path(args.warehouse)) / "current" / "blocklist.json"
+    try:
+        server = make_server(blocklist, args.host, args.port)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    say(f"Serving {blocklist} at http://{args.host}:{server.server_address[1]}/blocklist.json (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cmd_load(args)
     return cmd_build(args)
@@ -424,6 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--customer", help="only this customer (the application's id)")
     rp.add_argument("--model", help="only this model (in the models view)")
     rp.set_defaults(func=cmd_report)
+
+    sv = sub.add_parser("serve", help="serve the published budget blocklist over HTTP for the SDK guard",
+                        description="Serve <warehouse>.published/current/blocklist.json read-only at "
+                                    "/blocklist.json, with ETag and If-None-Match (304 while unchanged). The SDK "
+                                    "guard (ai_margin.sdk.Blocklist) polls it.")
+    _add_common(sv, data_dir=False)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    sv.set_defaults(func=cmd_serve)
 
     st = sub.add_parser("status", help="what is loaded, when, row counts, last build result",
                         description="Show raw tables with row counts, the last successful load of each dataset and "

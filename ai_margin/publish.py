@@ -8,6 +8,7 @@ folder beside the warehouse and then points `current` at it:
         snapshots/<UTC time>/<name>.duckdb  (schema marts: every mart table; read-only for readers)
         snapshots/<UTC time>/parquet/<mart>.parquet
         snapshots/<UTC time>/snapshot.json  (when, from which warehouse, row counts)
+        snapshots/<UTC time>/blocklist.json (the budgets that block, for the SDK guard: ai_margin.sdk)
 
 A reader opens `current/<name>.duckdb` (or the Parquet files) and sees one whole snapshot: the one
 `current` named when it opened the file. The swap is a rename of a link, which POSIX makes atomic, so no
@@ -17,6 +18,7 @@ still has one open keeps reading it (an open file outlives its name).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +27,8 @@ from pathlib import Path
 
 KEEP = 2
 SCHEMA = "marts"
+# How long the SDK guard may use a blocklist before fetching it again (env AI_MARGIN_BLOCKLIST_TTL).
+BLOCKLIST_TTL_SECONDS = 60
 
 
 class NothingToPublish(ValueError):
@@ -65,6 +69,7 @@ def publish(warehouse: Path, say=print) -> Path:
             con.execute(f'create table snapshot.{SCHEMA}."{table}" as select * from {source}')
             con.execute(f"copy {source} to '{folder / 'parquet' / (table + '.parquet')}' (format parquet)")
             counts[table] = con.execute(f'select count(*) from snapshot.{SCHEMA}."{table}"').fetchone()[0]
+        blocked = _blocked(con) if "fct_budget_status" in tables else []
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -72,10 +77,31 @@ def publish(warehouse: Path, say=print) -> Path:
         con.close()
     (folder / "snapshot.json").write_text(json.dumps(
         {"published_at": stamp, "warehouse": str(warehouse), "schema": SCHEMA, "rows": counts}, indent=1))
+    (folder / "blocklist.json").write_text(blocklist_document(blocked, datetime.now(timezone.utc).isoformat()))
     _point_current_at(root, folder)
     _remove_old_snapshots(root)
     say(f"Published {len(tables)} marts to {root / 'current'} (snapshot {stamp})")
     return folder
+
+
+def _blocked(con) -> list[dict]:
+    rows = con.execute("""
+        select scope, customer_id, feature, budget_id, period, amount, currency, spend_usd, as_of_date, exceeded_on
+        from snapshot.marts.fct_budget_status where is_blocked order by budget_id""").fetchall()
+    return [{"scope": scope, "customer_id": customer, "feature": feature, "budget_id": budget,
+             "reason": f"{period}ly budget {budget} of {amount:,.2f} {currency} exceeded: {spend:,.2f} USD spent by "
+                       f"{as_of}".replace("dayly", "daily"),
+             "since": exceeded_on.isoformat()}
+            for scope, customer, feature, budget, period, amount, currency, spend, as_of, exceeded_on in rows]
+
+
+def blocklist_document(blocked: list[dict], generated_at: str) -> str:
+    """The blocklist the SDK guard reads. Its version is a digest of the blocked entries, so an unchanged
+    list keeps its version (and ETag) from one publish to the next."""
+    entries = json.dumps(blocked, sort_keys=True)
+    return json.dumps({"version": hashlib.sha256(entries.encode()).hexdigest()[:16], "generated_at": generated_at,
+                       "ttl_seconds": int(os.environ.get("AI_MARGIN_BLOCKLIST_TTL", BLOCKLIST_TTL_SECONDS)),
+                       "blocked": blocked}, indent=1)
 
 
 def _point_current_at(root: Path, folder: Path) -> None:

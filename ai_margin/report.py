@@ -250,6 +250,20 @@ class Report:
                       [(d, s, a, et, e, m, _num(v), _num(t), drv, _usd(chg)) for d, s, a, et, e, m, v, t, drv, chg in rows],
                       f"{len(rows)} alerts")
 
+    def budgets(self) -> str:
+        if not self.rows("select count(*) from duckdb_tables() where schema_name = 'marts' "
+                         "and table_name = 'fct_budget_status'")[0][0]:
+            return "<p>No budgets in this snapshot.</p>"
+        rows = self.rows("""
+            select budget_id, scope, coalesce(customer_id, '') || coalesce(' / ' || feature, ''), period,
+                   amount_usd, spend_usd, utilisation_pct, forecast_usd, status, on_exceed, exceeded_on
+            from marts.fct_budget_status order by budget_id""")
+        return _table("budgets", ["budget", "scope", "customer / feature", "period", "budget, USD", "spent, USD",
+                                  "used", "forecast, USD", "status", "when exceeded", "exceeded on"],
+                      [(b, sc, who, p, _usd(a), _usd(sp), _fmt_pct(u), _usd(f), st, on, ex)
+                       for b, sc, who, p, a, sp, u, f, st, on, ex in rows],
+                      "Budgets in their current period (seed budgets; blocked scopes are on blocklist.json)")
+
     def weekly_review(self) -> str:
         week_start = self.p.end - timedelta(days=6)  # the last 7 days, whatever weekday the period ends on
         zones = self.rows("""
@@ -289,6 +303,7 @@ SECTIONS: list[tuple[str, str, Callable[[Report], str]]] = [
     ("cohorts", "Cohorts and plans", Report.cohorts_and_plans),
     ("features", "Features against their floors", Report.features),
     ("alerts", "Alerts of the period", Report.alerts),
+    ("budgets", "Budgets", Report.budgets),
     ("weekly-review", "Weekly review", Report.weekly_review),
 ]
 

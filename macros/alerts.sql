@@ -54,3 +54,40 @@ from {{ relation }}
     from {{ ref('int_feature_margin_rolling') }}
     window by_day as (partition by feature order by margin_date)
 {% endmacro %}
+
+{#- Spend per budget and day (usage days matching `where`), with its running total in the budget's period
+    (the day, or the month, of the spend): effective usage cost of every environment, from
+    int_inference_cost_reconciled, over `budgets` (a relation with budget_id, period, customer_id, feature).
+    fct_budget_status takes its current period, alert_budgets every day. -#}
+{% macro budget_daily_spend(budgets, where='true') %}
+    select
+        budget_id,
+        usage_date,
+        period_start,
+        cost_usd,
+        sum(cost_usd) over (partition by budget_id, period_start order by usage_date) as cumulative_usd
+    from (
+        select
+            {{ budgets }}.budget_id,
+            usage.usage_date,
+            case {{ budgets }}.period when 'day' then usage.usage_date
+                 else cast(date_trunc('month', usage.usage_date) as date) end as period_start,
+            sum(usage.effective_cost_usd) as cost_usd
+        from {{ budgets }}
+        inner join {{ ref('int_inference_cost_reconciled') }} as usage
+            on ({{ budgets }}.customer_id is null or usage.customer_id = {{ budgets }}.customer_id)
+            and ({{ budgets }}.feature is null or usage.feature = {{ budgets }}.feature)
+        where {{ where }}
+        group by all
+    )
+{% endmacro %}
+
+{#- Budgets with their amount in USD at the rate of `on_day` (an expression). -#}
+{% macro budgets_in_usd(on_day) %}
+    select
+        budgets.*,
+        cast(budgets.amount * fx.rate_to_reporting as {{ money_type() }}) as amount_usd,
+        list_transform(string_split(budgets.warn_at_pct, '|'), lambda t: cast(trim(t) as double)) as warn_at
+    from {{ ref('budgets') }} as budgets
+    left join {{ ref('fx_rates') }} as fx on {{ fx_rate_on('upper(budgets.currency)', on_day) }}
+{% endmacro %}

@@ -33,3 +33,8 @@
 {% test positive(model, column_name) %}
     select * from {{ model }} where {{ column_name }} <= 0
 {% endtest %}
+
+{#- Every row satisfies `expression`. -#}
+{% test expression_true(model, expression) %}
+    select * from {{ model }} where not ({{ expression }})
+{% endtest %}

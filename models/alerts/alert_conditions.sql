@@ -19,3 +19,5 @@ union all
 select * from {{ ref('alert_model_price_changes') }}
 union all
 select * from {{ ref('alert_provider_billing_residuals') }}
+union all
+select * from {{ ref('alert_budgets') }}
