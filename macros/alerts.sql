@@ -87,7 +87,9 @@ from {{ relation }}
     select
         budgets.*,
         cast(budgets.amount * fx.rate_to_reporting as {{ money_type() }}) as amount_usd,
-        list_transform(string_split(budgets.warn_at_pct, '|'), lambda t: cast(trim(t) as double)) as warn_at
+        -- the thresholds default to 50%, 80% and 100%
+        list_transform(string_split(coalesce(budgets.warn_at_pct, '50|80|100'), '|'), lambda t: cast(trim(t) as double))
+            as warn_at
     from {{ ref('budgets') }} as budgets
     left join {{ ref('fx_rates') }} as fx on {{ fx_rate_on('upper(budgets.currency)', on_day) }}
 {% endmacro %}
