@@ -5,13 +5,13 @@ stopped before its request leaves."""
 import json
 import threading
 import time
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import duckdb
 import pytest
 
 from ai_margin.publish import blocklist_document, current_snapshot
+from ai_margin.recorder import Recorder
 from ai_margin.sdk import Blocklist, BudgetExceeded
 from ai_margin.serve import make_server
 from conftest import run_cli
@@ -192,22 +192,18 @@ def test_over_budget_customer_is_stopped_before_the_openai_request(tmp_path):
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{api.server_address[1]}/v1", api_key="sk-test-not-a-key",
                            max_retries=0)
 
-    def call(customer: str) -> dict:
+    recorder = Recorder(tmp_path / "data" / "usage")  # the application records each call's usage
+
+    def call(customer: str) -> None:
         response = client.chat.completions.create(model="gpt-4o", user=customer,
                                                   messages=[{"role": "user", "content": "summarise this"}])
-        usage = response.usage  # recorded in the usage contract (never the prompt or the completion)
-        return {"event_id": response.id, "occurred_at": datetime.now(timezone.utc).isoformat(),
-                "customer_id": customer, "feature": "summarize", "provider": "openai", "model": response.model,
-                "input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
-                "cache_read_input_tokens": usage.prompt_tokens_details.cached_tokens,
-                "reasoning_output_tokens": usage.completion_tokens_details.reasoning_tokens}
+        recorder.record(response, customer_id=customer, feature="summarize")
 
     # cust_newbig's budget (seeds/budgets.csv): 1,000 USD a month, block. Five calls of 100M input
     # tokens at gpt-4o's 2.50 USD per million: 1,250 USD.
-    events = [call("cust_newbig") for _ in range(5)] + [call("cust_small")]
-    usage_dir = tmp_path / "data" / "usage"
-    usage_dir.mkdir(parents=True)
-    (usage_dir / "calls.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    for customer in ["cust_newbig"] * 5 + ["cust_small"]:
+        call(customer)
+    recorder.close()
     warehouse = tmp_path / "wh.duckdb"
     run_cli("run", "--data-dir", str(tmp_path / "data"), "--warehouse", str(warehouse), "--quiet",
             "--only", "model_prices", "--only", "usage_events")
