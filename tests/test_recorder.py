@@ -171,3 +171,36 @@ def test_threads_processes_and_rotation_never_lose_or_mix_a_line(tmp_path, clien
     assert con.execute("select coalesce(sum(rows_quarantined), 0) from raw_usage.usage_files").fetchone()[0] == 0
     assert con.execute("select count(*) from raw_revenue.revenue_events").fetchone()[0] == 1
     con.close()
+
+
+@pytest.mark.filterwarnings("ignore:The model .* is deprecated")
+def test_recorded_calls_are_priced_as_genai_prices_prices_them(clients, tmp_path):
+    from decimal import Decimal
+
+    from genai_prices import Usage, calc_price
+
+    oa, an = clients
+    message = [{"role": "user", "content": PROMPT}]
+    recorder = Recorder(tmp_path / "data" / "usage")
+    events = [recorder.record(response, customer_id="acme", feature="chat") for response in (
+        oa.chat.completions.create(model="gpt-4o-mini", messages=message),            # cached input
+        oa.responses.create(model="o4-mini", input=PROMPT),                           # cached, reasoning
+        an.messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=message),  # cache writes 5m, 1h
+    )]
+    recorder.close()
+    warehouse = tmp_path / "wh.duckdb"
+    run_cli("run", "--data-dir", str(tmp_path / "data"), "--warehouse", str(warehouse), "--quiet",
+            "--only", "model_prices", "--only", "usage_events")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    priced = dict(con.execute("select event_id, estimated_cost_usd from intermediate.int_usage_events_priced").fetchall())
+    con.close()
+    for event in events:
+        usage = Usage(input_tokens=event["input_tokens"], output_tokens=event["output_tokens"],
+                      cache_read_tokens=event.get("cache_read_input_tokens", 0),
+                      cache_write_tokens=event.get("cache_creation_input_tokens", 0),
+                      cache_write_5m_tokens=event.get("cache_creation_input_tokens", 0)
+                      - event.get("cache_creation_1h_input_tokens", 0),
+                      cache_write_1h_tokens=event.get("cache_creation_1h_input_tokens", 0),
+                      output_reasoning_tokens=event.get("reasoning_output_tokens", 0))
+        expected = calc_price(usage, event["model"], provider_id=event["provider"]).total_price
+        assert priced[event["event_id"]] == Decimal(expected).quantize(Decimal("1e-10")), event
