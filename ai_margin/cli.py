@@ -6,6 +6,7 @@
     ai-margin check                          # data-quality gate: exit 1 on a floor breach or failed tie-out
     ai-margin alerts --webhook URL           # the day's margin alerts, each posted once
     ai-margin status                         # what is loaded, when, row counts, last build
+    ai-margin publish | report | serve       # the read-only copy of the marts, the HTML report, the blocklist
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
         failed = _dbt_failures(result)
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
+        if "out of sync" in _run_messages(result):
+            reason += (" (an incremental model's columns changed, e.g. after an upgrade: "
+                       "`ai-margin build --full-refresh` rebuilds it)")
         raise CliError(reason)
     say(f"Build finished in {seconds:.1f}s")
     if args.publish:
@@ -101,6 +105,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             say(f"  {r.node.name}: {r.failures} row(s)"
                 + (f", stored in {r.node.relation_name}" if getattr(r.node, "relation_name", None) else ""))
     return 0
+
+
+def _run_messages(result) -> str:
+    """Every node's message in a dbt result, as one string (empty when dbt returned no results)."""
+    return " ".join(str(getattr(r, "message", "") or "") for r in getattr(result.result, "results", None) or [])
 
 
 def _publish(warehouse: Path, after_build: bool = False) -> None:
@@ -144,11 +153,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         line = f"  [{bar}] {i}/{n} {name}"
         print(f"\r{line:<72}" if interactive else line, end="" if interactive else "\n", flush=True)
 
+    import duckdb
+
     try:
         make_report(snapshot, out, start=args.start, end=args.end, feature=args.feature, customer=args.customer,
                     model=args.model, progress=progress)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    except (ValueError, OSError, duckdb.Error) as exc:
+        raise CliError(f"report failed: {exc}") from exc
     if interactive:
         print()
     say(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB, opens offline) in {time.perf_counter() - started:.1f}s")
@@ -391,7 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run `dbt build --exclude-resource-type unit_test` on the warehouse: seeds, "
                                    "staging, intermediate and mart models, and every data test on every row. The "
                                    "event-grain model is incremental (dbt's delete+insert): it prices new usage "
-                                   "files and re-prices the days whose prices changed; the rest are rebuilt. Unit "
+                                   "files and re-prices the days whose prices changed; the three daily aggregates "
+                                   "of events rebuild the days that changed; the rest are rebuilt whole. Unit "
                                    "tests (tests of the SQL, not the data) run in `ai-margin check`. "
                                    "Exits non-zero if a model or an error-severity test fails.")
     _add_common(b, data_dir=False)
@@ -437,8 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="first day (default: the first day of the marts)")
     rp.add_argument("--to", dest="end", metavar="DATE", type=date.fromisoformat,
                     help="last day (default: the last day of the marts); the weekly review is its week")
-    rp.add_argument("--feature", help="only this feature")
-    rp.add_argument("--customer", help="only this customer (the application's id)")
+    rp.add_argument("--feature", help="only this feature (in the time charts, waterfall, customers, models, "
+                                      "cohorts and feature floors; the tables of alerts, budgets and the weekly "
+                                      "review always show everything)")
+    rp.add_argument("--customer", help="only this customer, the application's id (same views as --feature)")
     rp.add_argument("--model", help="only this model (in the models view)")
     rp.set_defaults(func=cmd_report)
 

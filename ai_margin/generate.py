@@ -403,6 +403,7 @@ def usage_by_day_model(table: pa.Table, price_cache: dict) -> list[dict]:
     """Tokens per day, provider, model, service tier, context tier and token type of the calls that
     reached a provider."""
     con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")  # days are UTC days, as the chunks are
     con.register("usage", table)
     con.register("tiers", pa.table({
         "provider": [k[0] for k in price_cache], "model": [k[1] for k in price_cache],
@@ -817,6 +818,7 @@ ADDON_PRICE_PER_CALL = {"USD": Decimal("0.02"), "EUR": Decimal("0.02")}
 def addon_calls(usage: pa.Table) -> list[tuple[str, date, int]]:
     """(customer, month, calls) of the usage-based add-on (document extraction, enterprise production)."""
     con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
     con.register("usage", usage)
     return con.execute("""
         select customer_id, cast(date_trunc('month', cast(occurred_at as date)) as date) as month, count(*) as calls
@@ -885,6 +887,7 @@ def _busiest_agent_customer(usage: pa.Table, day: date) -> str | None:
     """The customer with the most research-agent calls on `day`, if the chunk has that day."""
     loop = usage.filter(pc.equal(usage["feature"], "research_agent"))
     con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
     con.register("loop", loop)
     found = con.execute("select customer_id from loop where cast(occurred_at as date) = ? "
                         "group by 1 order by count(*) desc limit 1", [day]).fetchone()

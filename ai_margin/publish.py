@@ -48,6 +48,7 @@ def publish(warehouse: Path, say=print) -> Path:
     """Copy every mart table into a new snapshot and make it `current`; returns the snapshot folder."""
     import duckdb
 
+    ttl = blocklist_ttl()  # checked before anything is written
     root = published_dir(warehouse)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     folder = root / "snapshots" / stamp
@@ -70,14 +71,15 @@ def publish(warehouse: Path, say=print) -> Path:
             con.execute(f"copy {source} to '{folder / 'parquet' / (table + '.parquet')}' (format parquet)")
             counts[table] = con.execute(f'select count(*) from snapshot.{SCHEMA}."{table}"').fetchone()[0]
         blocked = _blocked(con) if "fct_budget_status" in tables else []
+        (folder / "snapshot.json").write_text(json.dumps(
+            {"published_at": stamp, "warehouse": str(warehouse), "schema": SCHEMA, "rows": counts}, indent=1))
+        (folder / "blocklist.json").write_text(
+            blocklist_document(blocked, datetime.now(timezone.utc).isoformat(), ttl))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         con.close()
-    (folder / "snapshot.json").write_text(json.dumps(
-        {"published_at": stamp, "warehouse": str(warehouse), "schema": SCHEMA, "rows": counts}, indent=1))
-    (folder / "blocklist.json").write_text(blocklist_document(blocked, datetime.now(timezone.utc).isoformat()))
     _point_current_at(root, folder)
     _remove_old_snapshots(root)
     say(f"Published {len(tables)} marts to {root / 'current'} (snapshot {stamp})")
@@ -86,21 +88,31 @@ def publish(warehouse: Path, say=print) -> Path:
 
 def _blocked(con) -> list[dict]:
     rows = con.execute("""
-        select scope, customer_id, feature, budget_id, period, amount, currency, spend_usd, as_of_date, exceeded_on
+        select scope, customer_id, feature, budget_id, period, amount, currency, spend_usd, as_of_date, exceeded_on,
+               period_end
         from snapshot.marts.fct_budget_status where is_blocked order by budget_id""").fetchall()
     return [{"scope": scope, "customer_id": customer, "feature": feature, "budget_id": budget,
-             "reason": f"{period}ly budget {budget} of {amount:,.2f} {currency} exceeded: {spend:,.2f} USD spent by "
-                       f"{as_of}".replace("dayly", "daily"),
-             "since": exceeded_on.isoformat()}
-            for scope, customer, feature, budget, period, amount, currency, spend, as_of, exceeded_on in rows]
+             "reason": f"{'daily' if period == 'day' else 'monthly'} budget {budget} of {amount:,.2f} {currency} "
+                       f"exceeded: {spend:,.2f} USD spent by {as_of}",
+             "since": exceeded_on.isoformat(), "until": period_end.isoformat()}
+            for scope, customer, feature, budget, period, amount, currency, spend, as_of, exceeded_on, period_end
+            in rows]
 
 
-def blocklist_document(blocked: list[dict], generated_at: str) -> str:
+def blocklist_ttl() -> int:
+    """Seconds a guard may use a blocklist before reading it again: env AI_MARGIN_BLOCKLIST_TTL, else 60."""
+    value = os.environ.get("AI_MARGIN_BLOCKLIST_TTL", str(BLOCKLIST_TTL_SECONDS))
+    if not value.isdigit() or int(value) <= 0:
+        raise ValueError(f"AI_MARGIN_BLOCKLIST_TTL must be a whole number of seconds above 0, not {value!r}")
+    return int(value)
+
+
+def blocklist_document(blocked: list[dict], generated_at: str, ttl: int = BLOCKLIST_TTL_SECONDS) -> str:
     """The blocklist the SDK guard reads. Its version is a digest of the blocked entries, so an unchanged
     list keeps its version (and ETag) from one publish to the next."""
     entries = json.dumps(blocked, sort_keys=True)
     return json.dumps({"version": hashlib.sha256(entries.encode()).hexdigest()[:16], "generated_at": generated_at,
-                       "ttl_seconds": int(os.environ.get("AI_MARGIN_BLOCKLIST_TTL", BLOCKLIST_TTL_SECONDS)),
+                       "ttl_seconds": ttl,
                        "blocked": blocked}, indent=1)
 
 

@@ -17,8 +17,10 @@ prompt or a completion. It reads:
 
 Events are appended as JSON lines to `<folder>/<prefix>-<host>-<pid>-<time>.jsonl.part`, one file per
 process (a forked child opens its own) behind a lock (so threads never interleave a line). A file is
-closed and renamed to `.jsonl` (an atomic rename) when it reaches `max_bytes` or `max_seconds`, and at
-`close()` or exit; the loader reads only complete `.jsonl` files.
+closed and renamed to `.jsonl` (an atomic rename) at the first write after it reaches `max_bytes` or
+`max_seconds`, at `close()` and at exit; the loader reads only complete `.jsonl` files. A process that
+died without finishing its file (killed, or a fork that left by os._exit) leaves a `.part` file: the next
+Recorder on the same host and folder finishes it.
 """
 
 from __future__ import annotations
@@ -99,6 +101,22 @@ def usage_of(response, provider: str | None = None, model: str | None = None) ->
     raise ValueError(f"cannot read usage from a {type(response).__name__} (object={kind!r})")
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _service_tier(response) -> str | None:
+    """The tier the provider served the call at, named as the usage contract names it."""
+    tier = _get(response, "service_tier") or _get(response, "usage", "service_tier")
+    return {"default": "standard", "auto": None}.get(tier, tier) if isinstance(tier, str) else None
+
+
 class Recorder:
     """Appends usage and revenue events to rotating JSON Lines files in `directory`."""
 
@@ -114,6 +132,7 @@ class Recorder:
         self._pid = os.getpid()
         self._opened = 0.0
         self._revenue: Recorder | None = None
+        self._finish_orphans()
         atexit.register(self.close)
 
     def record(self, response, customer_id: str, feature: str, provider: str | None = None, model: str | None = None,
@@ -123,6 +142,7 @@ class Recorder:
         event = {"event_id": event_id or str(uuid.uuid4()),
                  "occurred_at": datetime.now(timezone.utc).isoformat(),
                  "customer_id": customer_id, "feature": feature, **usage_of(response, provider, model),
+                 "service_tier": _service_tier(response),
                  "prompt_version": prompt_version, "workflow_id": workflow_id, "environment": self.environment,
                  "attributes": {k: str(v) for k, v in attributes.items()} or None}
         self._write({k: v for k, v in event.items() if v is not None})
@@ -155,6 +175,8 @@ class Recorder:
         line = json.dumps(event, separators=(",", ":")) + "\n"
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the open file is its parent's to finish
+                if self._file is not None:
+                    self._file.close()  # this process's copy only (every line was flushed already)
                 self._file, self._path, self._pid = None, None, os.getpid()
             if self._file is not None and (self._file.tell() + len(line) > self.max_bytes
                                            or time.monotonic() - self._opened > self.max_seconds):
@@ -166,6 +188,14 @@ class Recorder:
                 self._opened = time.monotonic()
             self._file.write(line)
             self._file.flush()
+
+    def _finish_orphans(self) -> None:
+        """Finish the `.part` files of this host's processes that no longer run."""
+        host = socket.gethostname()
+        for part in self.directory.glob(f"{self.prefix}-{host}-*.jsonl.part"):
+            pid = part.name[len(f"{self.prefix}-{host}-"):].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+                os.replace(part, part.with_suffix(""))
 
     def _finish(self) -> None:
         if self._file is None or self._pid != os.getpid():

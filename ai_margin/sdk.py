@@ -21,12 +21,16 @@ closed (raise), as configured.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import os
 import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 SCOPES = ("org", "feature", "customer", "customer_feature")
@@ -58,7 +62,8 @@ def parse(document: bytes) -> tuple[str, float, tuple[dict, ...]]:
         data = json.loads(document)
         version, ttl, blocked = str(data["version"]), float(data["ttl_seconds"]), data["blocked"]
         entries = tuple({"scope": e["scope"], "customer_id": e.get("customer_id"), "feature": e.get("feature"),
-                         "reason": str(e.get("reason", "")), "since": e.get("since")} for e in blocked)
+                         "reason": str(e.get("reason", "")), "since": e.get("since"), "until": e.get("until")}
+                        for e in blocked)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise BlocklistError(f"not a blocklist: {exc!r}") from exc
     if ttl <= 0 or any(e["scope"] not in SCOPES for e in entries):
@@ -66,7 +71,10 @@ def parse(document: bytes) -> tuple[str, float, tuple[dict, ...]]:
     return version, ttl, entries
 
 
-def matches(entry: dict, customer_id: str | None, feature: str | None) -> bool:
+def matches(entry: dict, customer_id: str | None, feature: str | None, today: str) -> bool:
+    """Whether the entry blocks this call today (an ISO date, UTC): an entry ends with its budget period."""
+    if entry["until"] is not None and entry["until"] < today:
+        return False
     scope = entry["scope"]
     return (scope == "org"
             or (scope == "customer" and entry["customer_id"] == customer_id)
@@ -89,9 +97,20 @@ class Blocklist:
         self.last_error: str | None = None
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
+        self._background = background
         self.refresh()  # once, here: never on the hot path
-        if background:
+        self._start_refreshing()
+        _instances.add(self)
+
+    def _start_refreshing(self) -> None:
+        if self._background:
             threading.Thread(target=self._refresh_forever, name="ai-margin-blocklist", daemon=True).start()
+
+    def _after_fork(self) -> None:
+        """In a forked child (gunicorn, Celery, multiprocessing): threads do not survive a fork, and the
+        lock may have been copied while held."""
+        self._refresh_lock = threading.Lock()
+        self._start_refreshing()
 
     # -- the hot path -------------------------------------------------------------------------------
 
@@ -102,8 +121,9 @@ class Blocklist:
             if self.fail_open:
                 return
             raise BudgetExceeded(f"budget blocklist unavailable ({self.last_error or 'never read'}); failing closed")
+        today = datetime.now(timezone.utc).date().isoformat() if snapshot.entries else ""
         for entry in snapshot.entries:
-            if matches(entry, customer_id, feature):
+            if matches(entry, customer_id, feature, today):
                 raise BudgetExceeded(f"blocked by budget ({entry['scope']}"
                                      f"{': ' + entry['customer_id'] if entry['customer_id'] else ''}"
                                      f"{' / ' + entry['feature'] if entry['feature'] else ''}): {entry['reason']}"
@@ -127,7 +147,7 @@ class Blocklist:
                     version, ttl, entries = parse(document)
                     self._snapshot = _Snapshot(version, now, self._ttl_override or ttl, entries)
                 self.last_error = None
-            except (OSError, BlocklistError, urllib.error.URLError) as exc:
+            except (OSError, BlocklistError, urllib.error.URLError, http.client.HTTPException) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
             return self._snapshot is not None
 
@@ -150,6 +170,7 @@ class Blocklist:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body = response.read()
+                parse(body)  # the ETag is kept only for a document that parses: else a 304 would hide it
                 self._etag = response.headers.get("ETag")
                 return body
         except urllib.error.HTTPError as exc:
@@ -159,7 +180,15 @@ class Blocklist:
 
     def _refresh_forever(self) -> None:
         while not self._stop.wait(self._ttl_override or (self._snapshot.ttl if self._snapshot else 30)):
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 (the thread must outlive any one bad answer)
+                self.last_error = f"{type(exc).__name__}: {exc}"
+
+
+_instances: weakref.WeakSet[Blocklist] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: [blocklist._after_fork() for blocklist in list(_instances)])
 
 
 class _Guard(contextlib.ContextDecorator):

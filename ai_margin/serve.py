@@ -22,10 +22,11 @@ def make_server(blocklist: Path, host: str = "127.0.0.1", port: int = 8765) -> T
             try:
                 body = blocklist.read_bytes()
                 document = json.loads(body)
-            except (OSError, ValueError):
-                self.send_error(503, "no published blocklist yet")
+                etag = f'"{document["version"]}"'
+                ttl = int(document.get("ttl_seconds", 60))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                self.send_error(503, "no valid published blocklist")
                 return
-            etag = f'"{document["version"]}"'
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
@@ -35,7 +36,7 @@ def make_server(blocklist: Path, host: str = "127.0.0.1", port: int = 8765) -> T
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("ETag", etag)
-            self.send_header("Cache-Control", f"max-age={int(document.get('ttl_seconds', 60))}")
+            self.send_header("Cache-Control", f"max-age={ttl}")
             self.end_headers()
             self.wfile.write(body)
 

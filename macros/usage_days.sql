@@ -3,13 +3,14 @@
 
         materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date'
 
-    and `where {{ usage_days_to_rebuild(...) }}` on the events they read. Each keeps `priced_through`, the
+    plus pre_hook="{{ delete_usage_days_to_rebuild(...) }}" with the same arguments, and
+    `where {{ usage_days_to_rebuild(...) }}` on the events they read. Each keeps `priced_through`, the
     latest priced_at of the events behind a row. A day is rebuilt when its events, as the model selects
     them (`events_filter`), differ in number (`count_column`, summed) or in their latest priced_at from
     what the model holds: new usage of any age, re-priced days and the day a re-delivered event left all
-    show so, read from the two tables themselves. A day all of whose events left keeps its rows (dbt's
-    delete+insert deletes only the days it inserts) until --full-refresh; the waterfall's tie to the
-    priced events (assert_margin_cost_ties_to_priced_events_by_day) fails on it. -#}
+    show so, read from the two tables themselves. The pre-hook deletes the picked days first: dbt's
+    delete+insert deletes only the days it inserts, and a day that lost every event the model counts
+    inserts nothing. -#}
 {% macro usage_days_to_rebuild(events_filter='true', count_column='requests') -%}
     {%- if is_incremental() -%}
     usage_date in (
@@ -30,5 +31,11 @@
     )
     {%- else -%}
     true
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_usage_days_to_rebuild(events_filter='true', count_column='requests') -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ usage_days_to_rebuild(events_filter, count_column) }}
     {%- endif -%}
 {%- endmacro %}

@@ -226,3 +226,22 @@ def test_over_budget_customer_is_stopped_before_the_openai_request(tmp_path):
     blocklist_server.stop()
     api.shutdown()
     api.server_close()
+
+
+def test_an_entry_ends_with_its_budget_period_and_a_bad_file_is_not_served(tmp_path):
+    path = tmp_path / "blocklist.json"
+    ended = dict(BLOCKED[0], until="2020-01-31")  # a budget period that is over
+    path.write_text(blocklist_document([ended, BLOCKED[1]], "t0"))
+    blocklist = Blocklist(path=path, background=False)
+    blocklist.check(customer_id="acme", feature="chat")  # no longer blocked
+    with pytest.raises(BudgetExceeded):
+        blocklist.check(customer_id="beta", feature="agent")
+    path.write_text("{}")
+    server = _Served(path)
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(server.url, timeout=5)
+    assert answer.value.code == 503
+    server.stop()

@@ -19,9 +19,10 @@ judged as (
         budgets.budget_id,
         budgets.period,
         budgets.amount_usd,
+        daily.period_start,
         daily.cumulative_usd,
         cast(daily.cumulative_usd as double) / cast(budgets.amount_usd as double) * 100 as utilisation_pct,
-        list_min(budgets.warn_at) as first_warning_pct
+        cast(list_min(budgets.warn_at) as decimal(9, 4)) as first_warning_pct
     from daily
     inner join budgets using (budget_id)
 
@@ -31,15 +32,17 @@ budget_alerts as (
 
     select
         usage_date as alert_date, 'budget_exceeded' as alert_type, 'critical' as severity, 'budget' as entity_type,
-        budget_id as entity_id, period || ' spend, USD' as metric, cumulative_usd as metric_value,
+        -- one entity per budget period, so a new period's breach is not held back by the last one's cooldown
+        budget_id || ' (' || period_start || ')' as entity_id, period || ' spend, USD' as metric, cumulative_usd as metric_value,
         amount_usd as threshold, null as baseline_value,
         cumulative_usd >= amount_usd as is_on
     from judged
     union all
     select
-        usage_date, 'budget_warning', 'warning', 'budget', budget_id, period || ' spend, % of budget',
-        utilisation_pct, first_warning_pct, null,
-        utilisation_pct >= first_warning_pct and cumulative_usd < amount_usd
+        usage_date, 'budget_warning', 'warning', 'budget', budget_id || ' (' || period_start || ')',
+        period || ' spend, % of budget', utilisation_pct, first_warning_pct, null,
+        -- decided in decimals: a double would put 290 / 1000 just below 29%
+        cumulative_usd * 100 >= amount_usd * first_warning_pct and cumulative_usd < amount_usd
     from judged
 
 )

@@ -40,7 +40,7 @@ usage_customers as (
 
     -- customers known from usage, or billed outside Stripe (revenue events) without usage. The usage is
     -- read from int_usage_events_priced (every event, priced or not): its stored day is cheaper to read
-    -- than the staging view's, and a routine build then prices the new usage first, this model after it
+    -- than the staging view's
     select customer_id, min(usage_date) as first_usage_date, bool_or(has_usage) as has_usage
     from (
         select customer_id, usage_date, true as has_usage from {{ ref('int_usage_events_priced') }}

@@ -3,7 +3,7 @@
 -- bill has it) and margins reported. Embedding, retrieval, rerank and tool calls are orchestration;
 -- everything else is inference. Incremental by day (macros/usage_days.sql).
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
-          on_schema_change='fail') }}
+          on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild() }}") }}
 
 select
     usage_date,

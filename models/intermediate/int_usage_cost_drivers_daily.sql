@@ -3,7 +3,7 @@
 -- what moved (a model, a token type, a customer, a prompt version) and spot agent loops.
 -- Incremental by day (macros/usage_days.sql).
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
-          on_schema_change='fail') }}
+          on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild('is_production') }}") }}
 
 with events as (
 

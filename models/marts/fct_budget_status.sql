@@ -73,7 +73,8 @@ final as (
         amount_usd,
         spend_usd,
         cast(round(cast(spend_usd as double) / cast(amount_usd as double) * 100, 2) as double) as utilisation_pct,
-        cast(list_max(list_filter(warn_at, lambda t: t <= cast(spend_usd as double) / cast(amount_usd as double) * 100))
+        -- thresholds are judged in decimals (a double puts 290 / 1000 just below 29%)
+        cast(list_max(list_filter(warn_at, lambda t: spend_usd * 100 >= amount_usd * cast(t as decimal(9, 4))))
             as double) as threshold_reached_pct,
         cast(spend_usd + {{ money_per('spend_last_7d_usd', 'run_rate_days') }} * days_left as {{ money_type() }})
             as forecast_usd,
@@ -81,7 +82,7 @@ final as (
             when spend_usd >= amount_usd then 'exceeded'
             when spend_usd + {{ money_per('spend_last_7d_usd', 'run_rate_days') }} * days_left >= amount_usd
                 then 'forecast_exceeded'
-            when cast(spend_usd as double) / cast(amount_usd as double) * 100 >= list_min(warn_at) then 'warning'
+            when spend_usd * 100 >= amount_usd * cast(list_min(warn_at) as decimal(9, 4)) then 'warning'
             else 'ok'
         end as varchar) as status,
         cast(on_exceed as varchar) as on_exceed,

@@ -2,7 +2,7 @@
 -- request (P95 is an actual call's cost: quantile_disc keeps it an exact decimal). USD at list price.
 -- Incremental by day (macros/usage_days.sql).
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
-          on_schema_change='fail') }}
+          on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild('is_production and not app_cache_hit') }}") }}
 
 with priced as (
 
