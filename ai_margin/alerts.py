@@ -85,6 +85,12 @@ def _redacted(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
 
 
+def _retry_after(response) -> float:
+    """Seconds a 429 or 503 asks us to wait (Retry-After in seconds), capped at a minute."""
+    value = response.headers.get("Retry-After", "")
+    return min(float(value), 60.0) if value.strip().isdigit() else 0.0
+
+
 def post_new_alerts(warehouse: Path, alerts: list[dict], url: str, say: Callable[[str], None] = print,
                     attempts: int = 4, timeout: float = 10.0) -> int:
     """POST the alerts not yet sent to `url` as one JSON document; record them as sent. Returns how many."""
@@ -103,9 +109,13 @@ def post_new_alerts(warehouse: Path, alerts: list[dict], url: str, say: Callable
             say(f"Webhook {_redacted(url)}: nothing new to send ({len(alerts)} already sent)")
             return 0
         body = {"source": "ai-margin", "alerts": new}
+        # the same batch carries the same key on every retry, so a receiver that timed us out but got the
+        # alerts can drop the repeat
+        headers = {"Idempotency-Key": hashlib.sha256(" ".join(sorted(a["alert_id"] for a in new)).encode()).hexdigest()}
+        wait = 0.0
         for attempt in range(1, attempts + 1):
             try:
-                response = requests.post(url, json=body, timeout=timeout)
+                response = requests.post(url, json=body, timeout=timeout, headers=headers)
             except requests.RequestException as exc:
                 problem = f"cannot reach it ({type(exc).__name__})"
             else:
@@ -114,10 +124,12 @@ def post_new_alerts(warehouse: Path, alerts: list[dict], url: str, say: Callable
                 problem = f"HTTP {response.status_code}"
                 if response.status_code < 500 and response.status_code != 429:
                     raise AlertError(f"webhook {_redacted(url)} refused the alerts: {problem}")
+                wait = _retry_after(response)
             if attempt == attempts:
                 raise AlertError(f"webhook {_redacted(url)} failed after {attempts} attempts: {problem}; "
                                  "nothing was marked as sent")
-            time.sleep(0.5 * 2 ** (attempt - 1))
+            time.sleep(max(wait, 0.5 * 2 ** (attempt - 1)))
+            wait = 0.0
         con.executemany(f"insert into {SENT_TABLE} values (?, ?, now())", [[a["alert_id"], key] for a in new])
         say(f"Webhook {_redacted(url)}: sent {len(new)} new alert(s)"
             + (f", {len(alerts) - len(new)} already sent" if len(alerts) > len(new) else ""))

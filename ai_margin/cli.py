@@ -72,7 +72,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     try:
         load_all(data_dir, warehouse, only=args.only, say=say)
     except Exception as exc:  # dlt wraps source errors; show the innermost reason
-        raise CliError(f"load failed: {_root_cause(exc)}") from exc
+        raise CliError(_held_elsewhere(str(_root_cause(exc)), warehouse) or f"load failed: {_root_cause(exc)}") from exc
     say(f"Load finished in {time.perf_counter() - started:.1f}s")
     return 0
 
@@ -81,6 +81,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ai_margin.build import build_args, run_dbt
 
     warehouse = _existing_warehouse(args, first="load")
+    _check_not_held(warehouse)
     dbt_args = build_args(args.select, args.vars, args.full_refresh)
     say(f"Building models in {warehouse}: dbt {' '.join(dbt_args)}")
     started = time.perf_counter()
@@ -90,6 +91,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
         failed = _dbt_failures(result)
         reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
+        held = _held_elsewhere(f"{reason} {_run_messages(result)}", warehouse)
+        if held:
+            raise CliError(held)
         if "out of sync" in _run_messages(result):
             reason += (" (an incremental model's columns changed, e.g. after an upgrade: "
                        "`ai-margin build --full-refresh` rebuilds it)")
@@ -105,6 +109,41 @@ def cmd_build(args: argparse.Namespace) -> int:
             say(f"  {r.node.name}: {r.failures} row(s)"
                 + (f", stored in {r.node.relation_name}" if getattr(r.node, "relation_name", None) else ""))
     return 0
+
+
+SECRET_NAME_PARTS = ("KEY", "SECRET", "TOKEN", "PASSWORD")
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with the value of every secret-looking environment variable (an API key echoed back in a
+    provider's error body, say) replaced by its name."""
+    for name, value in os.environ.items():
+        if len(value) >= 8 and any(part in name.upper() for part in SECRET_NAME_PARTS) and value in text:
+            text = text.replace(value, f"<{name}>")
+    return text
+
+
+def _held_elsewhere(message: str, warehouse: Path) -> str | None:
+    """A readable reason when DuckDB could not lock the warehouse because another process has it open."""
+    if "Could not set lock" not in message and "Conflicting lock" not in message:
+        return None
+    from ai_margin.publish import published_dir
+
+    holder = message[message.find("(PID"):].split(")")[0] + ")" if "(PID" in message else ""
+    return (f"the warehouse {warehouse} is open in another process {holder}: close it. BI tools, notebooks "
+            f"and scripts should read the copy each build publishes, {published_dir(warehouse) / 'current'} "
+            "(docs/bi-tools.md), which never blocks a build")
+
+
+def _check_not_held(warehouse: Path) -> None:
+    """Open the warehouse for writing once before dbt does: when another process holds it, one clear
+    line instead of dbt's tracebacks."""
+    import duckdb
+
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.IOException as exc:
+        raise CliError(_held_elsewhere(str(exc), warehouse) or f"cannot open {warehouse}: {exc}") from exc
 
 
 def _run_messages(result) -> str:
@@ -541,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CliError as exc:
-        print(f"ai-margin {args.command}: error: {exc}", file=sys.stderr)
+        print(f"ai-margin {args.command}: error: {redact_secrets(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"ai-margin {args.command}: interrupted", file=sys.stderr)

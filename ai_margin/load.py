@@ -18,6 +18,9 @@ from pipelines._files import fingerprint
 # Parquet timestamps with a zone fail to load into DuckDB through dlt otherwise (see docs/GUIDE).
 os.environ.setdefault("DATA_WRITER__TIMESTAMP_TIMEZONE", "")
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+# Nothing about a user's warehouse leaves the machine unless they opt in (RUNTIME__DLTHUB_TELEMETRY=true);
+# dbt's and Great Expectations' usage statistics are off too.
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 # dlt marks key columns NOT NULL on some Arrow batches and not others; merging them is lossless.
 os.environ.setdefault("DATA_WRITER__ARROW_CONCAT_PROMOTE_OPTIONS", "default")
 

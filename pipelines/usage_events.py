@@ -415,7 +415,9 @@ class UsageFileReader:
         """).fetchall()
         if not is_json:
             # Lines DuckDB's CSV reader could not parse at all (wrong column count, bad quoting).
-            rejects = self._csv_rejects(source_file, file_fingerprint, ts)
+            # a line the reader could not split cannot have its content column cut out: withheld whole
+            has_content = any(c.lower() in CONTENT_FIELDS for c in columns)
+            rejects = self._csv_rejects(source_file, file_fingerprint, ts, withhold=has_content)
             if rejects.num_rows:
                 quarantine = pa.concat_tables([quarantine, rejects.cast(quarantine.schema)])
                 reasons.append(("malformed CSV line", rejects.num_rows))
@@ -440,12 +442,14 @@ class UsageFileReader:
                 f"when regexp_matches(src._raw, '\"({content_pattern})\"') "
                 f"then '[withheld: malformed line names a content field]' else src._raw end")
 
-    def _csv_rejects(self, source_file: str, file_fingerprint: str, ts: datetime) -> pa.Table:
+    def _csv_rejects(self, source_file: str, file_fingerprint: str, ts: datetime, withhold: bool) -> pa.Table:
+        raw = ("'[withheld: malformed line of a file with content columns]'" if withhold
+               else f"left(csv_line, {RAW_TEXT_LIMIT})")
         try:
             return self.con.sql(f"""
                 select {_sql_str(source_file)} as source_file, cast(line as bigint) as source_row,
                        {_sql_str(file_fingerprint)} as file_fingerprint,
-                       left(csv_line, {RAW_TEXT_LIMIT}) as raw_text,
+                       {raw} as raw_text,
                        'malformed CSV line: ' || error_type as reason, cast(? as timestamptz) as quarantined_at
                 from _csv_rejects
             """, params=[ts]).to_arrow_table()

@@ -54,3 +54,39 @@ def test_a_failed_bench_stage_is_one_readable_error(tmp_path):
     assert "warehouse not found" in proc.stderr
     proc = run_cli("bench", "--stages", "build", "--work-dir", str(tmp_path / "empty"), check=False)
     assert proc.returncode == 1 and "include the generate stage" in proc.stderr
+
+
+def test_secrets_never_reach_an_error_message(tmp_path):
+    secret = "sk-admin-0123456789abcdef"
+    proc = run_cli("load", "--data-dir", str(tmp_path / secret), check=False,
+                   env={"OPENAI_ADMIN_KEY": secret})
+    assert proc.returncode == 1 and "data directory not found" in proc.stderr
+    assert secret not in proc.stderr + proc.stdout and "<OPENAI_ADMIN_KEY>" in proc.stderr
+
+
+def test_dlt_telemetry_is_off_unless_asked_for():
+    import ai_margin.load  # noqa: F401 (sets the default)
+    from dlt.common.configuration import resolve_configuration
+    from dlt.common.configuration.specs import RuntimeConfiguration
+
+    assert resolve_configuration(RuntimeConfiguration()).dlthub_telemetry is False
+
+
+def test_a_warehouse_held_open_elsewhere_gets_a_clear_message(built_warehouse, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    warehouse = tmp_path / "held.duckdb"
+    shutil.copy2(built_warehouse, warehouse)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               f"con = duckdb.connect({str(warehouse)!r}, read_only=True); "
+                               "print('open', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        proc = run_cli("build", "--warehouse", str(warehouse), "--quiet", check=False)
+    finally:
+        holder.kill()
+    assert proc.returncode == 1, proc.stdout
+    assert "is open in another process" in proc.stderr and "held.published" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -166,10 +166,13 @@ class Hook(JsonHandler):
     """A webhook receiver that records each POSTed document."""
     server_ref: LocalServer
     received: list = []
+    keys: list = []  # the Idempotency-Key of every attempt, refused ones included
     lock = threading.Lock()
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with self.lock:
+            self.keys.append(self.headers.get("Idempotency-Key"))
         fault = self.server_ref.next_fault(self.path)
         if fault:
             self.send_json(fault, {"error": "try again"})
@@ -188,7 +191,7 @@ def test_alerts_print_as_text_and_json_and_post_each_alert_once(demo):
     assert listed["as_of_date"] == day
     assert {"agent_loop", "cost_spike"} <= {a["alert_type"] for a in listed["alerts"]}
 
-    Hook.received = []
+    Hook.received, Hook.keys = [], []
     server = LocalServer(Hook)
     Hook.server_ref = server
     with server:
@@ -198,6 +201,8 @@ def test_alerts_print_as_text_and_json_and_post_each_alert_once(demo):
         again = run_cli("alerts", "--warehouse", str(wh), "--date", day, "--webhook", url)
     assert len(Hook.received) == 1
     assert {a["alert_id"] for a in Hook.received[0]["alerts"]} == {a["alert_id"] for a in listed["alerts"]}
+    # the retry carried the refused attempt's key: a receiver can drop a repeat it already processed
+    assert len(Hook.keys) == 2 and Hook.keys[0] == Hook.keys[1] and len(Hook.keys[0]) == 64
     assert f"sent {len(listed['alerts'])} new alert(s)" in first.stdout
     assert "nothing new to send" in again.stdout
     for out in (first.stdout + first.stderr, again.stdout + again.stderr):

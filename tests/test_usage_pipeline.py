@@ -202,3 +202,18 @@ def test_a_fresh_working_folder_resumes_from_the_warehouse(loaded):
     assert report.files_skipped == 4 and [f.path for f in report.files] == ["late.jsonl"]
     assert q(warehouse, "select count(*) from raw_usage.usage_events where event_id = 'e1'")[0][0] == 1
     assert q(warehouse, "select count(*) from raw_usage.usage_events")[0][0] == EXPECTED_EVENTS
+
+
+def test_a_malformed_csv_line_in_a_file_with_a_prompt_column_is_withheld(tmp_path):
+    usage = tmp_path / "usage"
+    usage.mkdir()
+    header = "event_id,occurred_at,customer_id,feature,provider,model,input_tokens,prompt\n"
+    good = f'e1,2026-07-02T00:00:00Z,c1,chat,openai,gpt-4o,10,"{SECRET}"\n'
+    ragged = f'e2,2026-07-02T00:00:01Z,c1,chat,openai,gpt-4o,10,"{SECRET}",one too many\n'
+    (usage / "with_prompts.csv").write_text(header + good + ragged)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    load_all(tmp_path, warehouse, only=["usage_events"], say=lambda m: None)
+    rows = q(warehouse, "select raw_text, reason from raw_usage.usage_quarantine")
+    assert len(rows) == 1 and rows[0][0] == "[withheld: malformed line of a file with content columns]"
+    assert rows[0][1].startswith("malformed CSV line")
+    assert q(warehouse, "select count(*) from raw_usage.usage_events")[0][0] == 1
