@@ -108,9 +108,23 @@ class Report:
                                     y=[float(r[2]) for r in by_feature if r[1] == f])
                              for f in sorted({r[1] for r in by_feature})])
         stacked.update_layout(barmode="relative")
+        # usage cost by model (revenue is not attributed to models, so their view is cost)
+        clauses, model_params = ["usage_date between ? and ?"], [self.p.start, self.p.end]
+        for column, value in (("feature", self.p.feature), ("model", self.p.model)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                model_params.append(value)
+        by_model = self.rows(f"""
+            select {_bucket(self.p.grain, 'usage_date')} as period, provider || '/' || model, sum(estimated_cost_usd)
+            from marts.fct_model_daily where {' and '.join(clauses)} group by all order by all""", model_params)
+        models = go.Figure([go.Bar(x=[r[0] for r in by_model if r[1] == m], name=m,
+                                   y=[float(r[2]) for r in by_model if r[1] == m])
+                            for m in sorted({r[1] for r in by_model})])
+        models.update_layout(barmode="stack")
         return (_chart("revenue-vs-cost", revenue_cost, f"Revenue vs cost per {self.p.grain}, USD")
                 + _chart("margin-over-time", margin, f"Gross margin % per {self.p.grain}", y_title="%")
-                + _chart("margin-by-feature", stacked, f"Gross margin by feature per {self.p.grain}, USD"))
+                + _chart("margin-by-feature", stacked, f"Gross margin by feature per {self.p.grain}, USD")
+                + _chart("cost-by-model", models, f"Usage cost by model per {self.p.grain}, USD at list price"))
 
     def waterfall(self) -> str:
         import plotly.graph_objects as go

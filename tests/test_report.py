@@ -18,8 +18,8 @@ from conftest import run_cli
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_DIR / "test-artifacts" / "report"
-CHARTS = {"revenue-vs-cost", "margin-over-time", "margin-by-feature", "waterfall", "customers", "model-cost",
-          "model-cost-per-call", "margin-by-plan", "margin-by-cohort", "feature-floors"}
+CHARTS = {"revenue-vs-cost", "margin-over-time", "margin-by-feature", "cost-by-model", "waterfall", "customers",
+          "model-cost", "model-cost-per-call", "margin-by-plan", "margin-by-cohort", "feature-floors"}
 # the flags this machine's closed network needs (no background connections), and no sandbox as root
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
