@@ -64,6 +64,15 @@ class Report:
                 params.append(value)
         return " and ".join(clauses), params
 
+    def model_where(self) -> tuple[str, list]:
+        """The period and the feature / model filters, on fct_model_daily."""
+        clauses, params = ["usage_date between ? and ?"], [self.p.start, self.p.end]
+        for column, value in (("feature", self.p.feature), ("model", self.p.model)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        return " and ".join(clauses), params
+
     def totals(self) -> dict[str, Decimal]:
         where, params = self.waterfall_where()
         layers = ", ".join(f"coalesce(sum({expr}), 0)" for _, expr in WATERFALL_LAYERS)
@@ -109,14 +118,10 @@ class Report:
                              for f in sorted({r[1] for r in by_feature})])
         stacked.update_layout(barmode="relative")
         # usage cost by model (revenue is not attributed to models, so their view is cost)
-        clauses, model_params = ["usage_date between ? and ?"], [self.p.start, self.p.end]
-        for column, value in (("feature", self.p.feature), ("model", self.p.model)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                model_params.append(value)
+        where, model_params = self.model_where()
         by_model = self.rows(f"""
             select {_bucket(self.p.grain, 'usage_date')} as period, provider || '/' || model, sum(estimated_cost_usd)
-            from marts.fct_model_daily where {' and '.join(clauses)} group by all order by all""", model_params)
+            from marts.fct_model_daily where {where} group by all order by all""", model_params)
         models = go.Figure([go.Bar(x=[r[0] for r in by_model if r[1] == m], name=m,
                                    y=[float(r[2]) for r in by_model if r[1] == m])
                             for m in sorted({r[1] for r in by_model})])
@@ -174,14 +179,10 @@ class Report:
     def models(self) -> str:
         import plotly.graph_objects as go
 
-        clauses, params = ["usage_date between ? and ?"], [self.p.start, self.p.end]
-        for column, value in (("feature", self.p.feature), ("model", self.p.model)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
+        where, params = self.model_where()
         rows = self.rows(f"""
             select provider, model, sum(requests), sum(estimated_cost_usd)
-            from marts.fct_model_daily where {' and '.join(clauses)} group by all order by 4 desc""", params)
+            from marts.fct_model_daily where {where} group by all order by 4 desc""", params)
         names = [f"{p}/{m}" for p, m, _, _ in rows]
         cost = go.Figure([go.Bar(x=names, y=[float(r[3]) for r in rows], name="estimated cost")])
         per_call = go.Figure([go.Bar(x=names, y=[float(r[3] / r[2]) if r[2] else 0 for r in rows],

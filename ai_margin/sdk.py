@@ -71,15 +71,16 @@ def parse(document: bytes) -> tuple[str, float, tuple[dict, ...]]:
     return version, ttl, entries
 
 
-def matches(entry: dict, customer_id: str | None, feature: str | None, today: str) -> bool:
-    """Whether the entry blocks this call today (an ISO date, UTC): an entry ends with its budget period."""
-    if entry["until"] is not None and entry["until"] < today:
-        return False
+def matches(entry: dict, customer_id: str | None, feature: str | None) -> bool:
+    """Whether the entry covers this call; an entry ends with its budget period (`until`, UTC). The date is
+    read only for an entry that covers the call, so an allowed call reads no clock."""
     scope = entry["scope"]
-    return (scope == "org"
-            or (scope == "customer" and entry["customer_id"] == customer_id)
-            or (scope == "feature" and entry["feature"] == feature)
-            or (scope == "customer_feature" and entry["customer_id"] == customer_id and entry["feature"] == feature))
+    covers = (scope == "org"
+              or (scope == "customer" and entry["customer_id"] == customer_id)
+              or (scope == "feature" and entry["feature"] == feature)
+              or (scope == "customer_feature" and entry["customer_id"] == customer_id
+                  and entry["feature"] == feature))
+    return covers and (entry["until"] is None or entry["until"] >= datetime.now(timezone.utc).date().isoformat())
 
 
 class Blocklist:
@@ -121,9 +122,8 @@ class Blocklist:
             if self.fail_open:
                 return
             raise BudgetExceeded(f"budget blocklist unavailable ({self.last_error or 'never read'}); failing closed")
-        today = datetime.now(timezone.utc).date().isoformat() if snapshot.entries else ""
         for entry in snapshot.entries:
-            if matches(entry, customer_id, feature, today):
+            if matches(entry, customer_id, feature):
                 raise BudgetExceeded(f"blocked by budget ({entry['scope']}"
                                      f"{': ' + entry['customer_id'] if entry['customer_id'] else ''}"
                                      f"{' / ' + entry['feature'] if entry['feature'] else ''}): {entry['reason']}"

@@ -21,5 +21,5 @@ select
     sum(coalesce(estimated_cost_usd, 0)) as estimated_cost_usd,
     max(priced_at) as priced_through
 from {{ ref('int_usage_events_priced') }}
-where {{ usage_days_to_rebuild() }}
+where {{ usage_days_not_built() }}
 group by all

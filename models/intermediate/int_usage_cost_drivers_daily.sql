@@ -8,7 +8,7 @@
 with events as (
 
     select * from {{ ref('int_usage_events_priced') }}
-    where is_production and {{ usage_days_to_rebuild('is_production') }}
+    where is_production and {{ usage_days_not_built() }}
 
 ),
 

@@ -57,6 +57,17 @@ measured as (
 
 ),
 
+forecast as (
+
+    -- the period's end at the run rate of its last 7 days (fewer early in the period)
+    select
+        *,
+        cast(spend_usd + {{ money_per('spend_last_7d_usd', 'run_rate_days') }} * days_left as {{ money_type() }})
+            as forecast_usd
+    from measured
+
+),
+
 final as (
 
     select
@@ -76,19 +87,17 @@ final as (
         -- thresholds are judged in decimals (a double puts 290 / 1000 just below 29%)
         cast(list_max(list_filter(warn_at, lambda t: spend_usd * 100 >= amount_usd * cast(t as decimal(9, 4))))
             as double) as threshold_reached_pct,
-        cast(spend_usd + {{ money_per('spend_last_7d_usd', 'run_rate_days') }} * days_left as {{ money_type() }})
-            as forecast_usd,
+        forecast_usd,
         cast(case
             when spend_usd >= amount_usd then 'exceeded'
-            when spend_usd + {{ money_per('spend_last_7d_usd', 'run_rate_days') }} * days_left >= amount_usd
-                then 'forecast_exceeded'
+            when forecast_usd >= amount_usd then 'forecast_exceeded'
             when spend_usd * 100 >= amount_usd * cast(list_min(warn_at) as decimal(9, 4)) then 'warning'
             else 'ok'
         end as varchar) as status,
         cast(on_exceed as varchar) as on_exceed,
         cast(spend_usd >= amount_usd and on_exceed = 'block' as boolean) as is_blocked,
         cast(exceeded_on as date) as exceeded_on
-    from measured
+    from forecast
 
 )
 

@@ -8,7 +8,7 @@ with priced as (
 
     select * from {{ ref('int_usage_events_priced') }}
     where is_production and not app_cache_hit
-        and {{ usage_days_to_rebuild('is_production and not app_cache_hit') }}
+        and {{ usage_days_not_built() }}
 
 ),
 
