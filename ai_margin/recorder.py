@@ -117,62 +117,25 @@ def _service_tier(response) -> str | None:
     return {"default": "standard", "auto": None}.get(tier, tier) if isinstance(tier, str) else None
 
 
-class Recorder:
-    """Appends usage and revenue events to rotating JSON Lines files in `directory`."""
+class JsonLinesFiles:
+    """Appends lines to rotating JSON Lines files in `directory`: `<prefix>-<host>-<pid>-<time>.jsonl.part`
+    while open, renamed to `.jsonl` (atomically) when finished. Safe under threads and processes."""
 
-    def __init__(self, directory: str | Path, revenue_directory: str | Path | None = None, prefix: str = "events",
-                 max_bytes: int = 50_000_000, max_seconds: float = 300, environment: str | None = None):
+    def __init__(self, directory: str | Path, prefix: str = "events", max_bytes: int = 50_000_000,
+                 max_seconds: float = 300):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.revenue_directory = Path(revenue_directory) if revenue_directory else self.directory.parent / "revenue"
-        self.prefix, self.max_bytes, self.max_seconds, self.environment = prefix, max_bytes, max_seconds, environment
+        self.prefix, self.max_bytes, self.max_seconds = prefix, max_bytes, max_seconds
         self._lock = threading.Lock()
         self._file = None
         self._path: Path | None = None
         self._pid = os.getpid()
         self._opened = 0.0
-        self._revenue: Recorder | None = None
         self._finish_orphans()
         atexit.register(self.close)
 
-    def record(self, response, customer_id: str, feature: str, provider: str | None = None, model: str | None = None,
-               prompt_version: str | None = None, workflow_id: str | None = None, event_id: str | None = None,
-               **attributes: str) -> dict:
-        """Write one usage event for `response`; returns it. Extra keyword arguments become `attributes`."""
-        event = {"event_id": event_id or str(uuid.uuid4()),
-                 "occurred_at": datetime.now(timezone.utc).isoformat(),
-                 "customer_id": customer_id, "feature": feature, **usage_of(response, provider, model),
-                 "service_tier": _service_tier(response),
-                 "prompt_version": prompt_version, "workflow_id": workflow_id, "environment": self.environment,
-                 "attributes": {k: str(v) for k, v in attributes.items()} or None}
-        self._write({k: v for k, v in event.items() if v is not None})
-        return event
-
-    def track_revenue(self, customer_id: str, amount_minor: int, currency: str, kind: str = "charge",
-                      event_id: str | None = None, feature: str | None = None,
-                      service_period_start: str | None = None, service_period_end: str | None = None) -> dict:
-        """Write one revenue event (the revenue contract) to `revenue_directory` (default: the usage folder's
-        sibling `revenue/`, where `ai-margin load --data-dir` looks)."""
-        event = {"event_id": event_id or str(uuid.uuid4()), "occurred_at": datetime.now(timezone.utc).isoformat(),
-                 "customer_id": customer_id, "amount_minor": int(amount_minor), "currency": currency.upper(),
-                 "kind": kind, "feature": feature, "service_period_start": service_period_start,
-                 "service_period_end": service_period_end}
-        with self._lock:
-            if self._revenue is None:
-                self._revenue = Recorder(self.revenue_directory, self.revenue_directory, prefix=self.prefix,
-                                         max_bytes=self.max_bytes, max_seconds=self.max_seconds)
-        self._revenue._write({k: v for k, v in event.items() if v is not None})
-        return event
-
-    def close(self) -> None:
-        """Finish the open file: it becomes a complete `.jsonl` the loader reads."""
-        with self._lock:
-            self._finish()
-        if self._revenue is not None:
-            self._revenue.close()
-
-    def _write(self, event: dict) -> None:
-        line = json.dumps(event, separators=(",", ":")) + "\n"
+    def write(self, line: str) -> None:
+        """Append one line (it must end with a newline)."""
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the open file is its parent's to finish
                 if self._file is not None:
@@ -189,6 +152,11 @@ class Recorder:
             self._file.write(line)
             self._file.flush()
 
+    def close(self) -> None:
+        """Finish the open file: it becomes a complete `.jsonl` the loader reads."""
+        with self._lock:
+            self._finish()
+
     def _finish_orphans(self) -> None:
         """Finish the `.part` files of this host's processes that no longer run."""
         host = socket.gethostname()
@@ -203,3 +171,55 @@ class Recorder:
         self._file.close()
         os.replace(self._path, self._path.with_suffix(""))  # .jsonl.part -> .jsonl, atomically
         self._file, self._path = None, None
+
+
+class Recorder:
+    """Appends usage and revenue events to rotating JSON Lines files in `directory`."""
+
+    def __init__(self, directory: str | Path, revenue_directory: str | Path | None = None, prefix: str = "events",
+                 max_bytes: int = 50_000_000, max_seconds: float = 300, environment: str | None = None):
+        self.directory = Path(directory)
+        self.revenue_directory = Path(revenue_directory) if revenue_directory else self.directory.parent / "revenue"
+        self.environment = environment
+        self._usage = JsonLinesFiles(self.directory, prefix, max_bytes, max_seconds)
+        self._revenue_args = (self.revenue_directory, prefix, max_bytes, max_seconds)  # opened at first use
+        self._revenue: JsonLinesFiles | None = None
+        self._lock = threading.Lock()
+
+    def record(self, response, customer_id: str, feature: str, provider: str | None = None, model: str | None = None,
+               prompt_version: str | None = None, workflow_id: str | None = None, event_id: str | None = None,
+               **attributes: str) -> dict:
+        """Write one usage event for `response`; returns it. Extra keyword arguments become `attributes`."""
+        event = {"event_id": event_id or str(uuid.uuid4()),
+                 "occurred_at": datetime.now(timezone.utc).isoformat(),
+                 "customer_id": customer_id, "feature": feature, **usage_of(response, provider, model),
+                 "service_tier": _service_tier(response),
+                 "prompt_version": prompt_version, "workflow_id": workflow_id, "environment": self.environment,
+                 "attributes": {k: str(v) for k, v in attributes.items()} or None}
+        self._usage.write(_json_line(event))
+        return event
+
+    def track_revenue(self, customer_id: str, amount_minor: int, currency: str, kind: str = "charge",
+                      event_id: str | None = None, feature: str | None = None,
+                      service_period_start: str | None = None, service_period_end: str | None = None) -> dict:
+        """Write one revenue event (the revenue contract) to `revenue_directory` (default: the usage folder's
+        sibling `revenue/`, where `ai-margin load --data-dir` looks)."""
+        event = {"event_id": event_id or str(uuid.uuid4()), "occurred_at": datetime.now(timezone.utc).isoformat(),
+                 "customer_id": customer_id, "amount_minor": int(amount_minor), "currency": currency.upper(),
+                 "kind": kind, "feature": feature, "service_period_start": service_period_start,
+                 "service_period_end": service_period_end}
+        with self._lock:
+            if self._revenue is None:
+                self._revenue = JsonLinesFiles(*self._revenue_args)
+        self._revenue.write(_json_line(event))
+        return event
+
+    def close(self) -> None:
+        """Finish the open files: they become complete `.jsonl` files the loader reads."""
+        self._usage.close()
+        if self._revenue is not None:
+            self._revenue.close()
+
+
+def _json_line(event: dict) -> str:
+    return json.dumps({k: v for k, v in event.items() if v is not None}, separators=(",", ":")) + "\n"

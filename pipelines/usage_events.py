@@ -33,6 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines._files import fingerprint
+from pipelines.usage_formats import (ATTRIBUTE_NAMES, FORMATS, Column, Source, list_sql as _list_sql,
+                                     otel_source, sql_ident as _ident, sql_str as _sql_str)
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
 FIELDS: dict[str, str] = {
@@ -68,7 +70,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 CONTENT_FIELDS = ("prompt", "messages", "input", "output", "completion", "content",
                   "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions")
 KNOWN = set(FIELDS) | {a for names in ALIASES.values() for a in names} | set(CONTENT_FIELDS)
-SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz", ".parquet", ".csv", ".csv.gz")
+JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
+SUFFIXES = (*JSON_SUFFIXES, ".parquet", ".csv", ".csv.gz")
 RAW_TEXT_LIMIT = 4000
 
 
@@ -81,6 +84,7 @@ class FileReport:
     duplicates_in_file: int = 0
     duplicates_across_files: int = 0
     content_fields_dropped: int = 0
+    records_not_usage: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -99,18 +103,6 @@ class UsageLoadReport:
             for reason, n in f.reasons.items():
                 out[reason] = out.get(reason, 0) + n
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _list_sql(values) -> str:
-    return "[" + ", ".join(_sql_str(v) for v in values) + "]"
 
 
 def _json_without(keys: str, raw: str, excluded) -> str:
@@ -222,26 +214,22 @@ INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UBIGINT")
 
 
-@dataclass
-class Column:
-    """How one source field is read: a SQL expression and the DuckDB type it has in the file."""
-    expr: str
-    sql_type: str = "VARCHAR"
-
-
 class UsageFileReader:
     """Turns one file into (valid events, quarantined rows) Arrow tables with DuckDB queries.
 
     Each file gets a view `src` with `_row` (1-based line or row number) and one expression per
     source field; typing and validation then run as one vectorised query over it."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[str]] | None = None):
         self.con = con
+        self.attribute_names = {**ATTRIBUTE_NAMES, **(attribute_names or {})}
         con.execute("set TimeZone = 'UTC'")
 
     # -- per format -------------------------------------------------------------------------------
 
-    def _jsonl_source(self, path: Path) -> tuple[dict[str, Column], str]:
+    def _json_lines(self, path: Path) -> None:
+        """The file's non-blank lines as temp table `_keyed`: `_row` (line number), `_raw` (null when
+        not UTF-8), `_is_object` and `_keys` (the object's top-level keys)."""
         self.con.register("_lines", _read_lines(path))
         self.con.execute("""
             create or replace temp table _keyed as
@@ -254,6 +242,9 @@ class UsageFileReader:
             )
         """)
         self.con.unregister("_lines")  # frees the file's bytes: DuckDB holds its own copy now
+
+    def _jsonl_source(self, path: Path) -> Source:
+        self._json_lines(path)
         keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
         paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
         self.con.execute(f"""
@@ -263,9 +254,22 @@ class UsageFileReader:
             from _keyed
         """ if keys else "create or replace temp view src as select *, cast(null as varchar[]) as _values from _keyed")
         columns = {k: Column(f"_values[{i + 1}]") for i, k in enumerate(keys)}
-        return columns, "_is_object"
+        extra_keys = [k for k in columns if k not in KNOWN]
+        content_pattern = "|".join(f.replace(".", "\\.") for f in CONTENT_FIELDS)
+        return Source(
+            columns, parsed="_is_object",
+            extras=(f"nullif({_json_without('_keys', '_raw', KNOWN)}, '{{}}')"
+                    if extra_keys else "cast(null as varchar)"),
+            has_content=(f"coalesce(list_has_any(_keys, {_list_sql(CONTENT_FIELDS)}), false)"
+                         if any(k in CONTENT_FIELDS for k in columns) else "false"),
+            # parsed JSON is re-serialised without the content fields; an unparseable line that names
+            # a content field is withheld
+            raw_text=(f"case when src._is_object then {_json_without('src._keys', 'src._raw', CONTENT_FIELDS)} "
+                      f"when src._raw is null then '[not valid UTF-8]' "
+                      f"when regexp_matches(src._raw, '\"({content_pattern})\"') "
+                      f"then '[withheld: malformed line names a content field]' else src._raw end"))
 
-    def _table_source(self, path: Path) -> tuple[dict[str, Column], str]:
+    def _table_source(self, path: Path) -> Source:
         name = path.name.lower()
         if name.endswith(".parquet"):
             self.con.execute(f"""
@@ -282,7 +286,25 @@ class UsageFileReader:
             """)
         described = self.con.execute("describe src").fetchall()
         columns = {c: Column(_ident(c), t) for c, t, *_ in described if c != "_row"}
-        return columns, "true"
+        extra_keys = [k for k in columns if k not in KNOWN]
+        return Source(
+            columns,
+            extras=("cast(to_json(struct_pack(" + ", ".join(
+                f"{_ident(k)} := cast({columns[k].expr} as varchar)" for k in extra_keys) + ")) as varchar)")
+            if extra_keys else "cast(null as varchar)",
+            has_content=" or ".join(f"{_ident(k)} is not null" for k in columns if k in CONTENT_FIELDS) or "false",
+            raw_text="cast(to_json(struct_pack(" + ", ".join(
+                f"{_ident(c)} := src.{_ident(c)}" for c in columns if c not in CONTENT_FIELDS) + ")) as varchar)",
+            csv_rejects=not name.endswith(".parquet"),
+            has_content_columns=any(c.lower() in CONTENT_FIELDS for c in columns))
+
+    def _source(self, path: Path, source_format: str) -> Source:
+        if source_format == "otel":
+            self._json_lines(path)
+            return otel_source(self.con, self.attribute_names)
+        if path.name.lower().endswith(JSON_SUFFIXES):
+            return self._jsonl_source(path)
+        return self._table_source(path)
 
     # -- typing and validation --------------------------------------------------------------------
 
@@ -317,10 +339,13 @@ class UsageFileReader:
              out_file: Path) -> tuple[pa.Table, FileReport, np.ndarray]:
         """Valid events go to `out_file` (see `write_events`); returns the quarantined rows, the file's
         report and the hashes of the ids written. Repeated ids are removed afterwards, for the whole
-        run (`drop_repeats`)."""
-        is_json = path.name.lower().endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz"))
-        columns, parsed = self._jsonl_source(path) if is_json else self._table_source(path)
-        report = FileReport(path=source_file)
+        run (`drop_repeats`). The format follows the file's top folder (`otel/`, `litellm/`,
+        `langfuse/`, else the usage contract)."""
+        top = source_file.split("/", 1)[0]
+        source_format = top if top in FORMATS and "/" in source_file else "contract"
+        source = self._source(path, source_format)
+        columns = source.columns
+        report = FileReport(path=source_file, records_not_usage=source.not_usage)
 
         select, checks = [], []
         for name, target in FIELDS.items():
@@ -352,24 +377,13 @@ class UsageFileReader:
             "case when reasoning_output_tokens > output_tokens then 'reasoning_output_tokens exceed output_tokens' end",
             "case when quantity < 0 then 'negative quantity' end",
         ]
-        extra_keys = [k for k in columns if k not in KNOWN]
-        content_keys = [k for k in columns if k in CONTENT_FIELDS]
-        if is_json:
-            extras = (f"nullif({_json_without('_keys', '_raw', KNOWN)}, '{{}}')"
-                      if extra_keys else "cast(null as varchar)")
-            has_content = f"coalesce(list_has_any(_keys, {_list_sql(CONTENT_FIELDS)}), false)" if content_keys else "false"
-        else:
-            extras = ("cast(to_json(struct_pack(" + ", ".join(
-                f"{_ident(k)} := cast({columns[k].expr} as varchar)" for k in extra_keys) + ")) as varchar)") \
-                if extra_keys else "cast(null as varchar)"
-            has_content = " or ".join(f"{_ident(k)} is not null" for k in content_keys) or "false"
-        not_object = f"case when not {parsed} then 'not a JSON object' end" if is_json else "null"
+        not_object = f"case when not {source.parsed} then {_sql_str(source.unparsed_reason)} end"
         self.con.execute(f"""
             create or replace temp view _checked as
             select *, nullif(coalesce(_not_object, concat_ws('; ', {", ".join(invariants)}, _type_reason)), '')
                       as _reason
             from (
-                select _row, {has_content} as _has_content, {extras} as extra_fields,
+                select _row, {source.has_content} as _has_content, {source.extras} as extra_fields,
                        {not_object} as _not_object,
                        {", ".join(select)},
                        nullif(concat_ws('; ', {", ".join(checks) if checks else "null"}), '') as _type_reason
@@ -406,18 +420,17 @@ class UsageFileReader:
         quarantine = self.con.sql(f"""
             select {_sql_str(source_file)} as source_file, _bad.source_row,
                    {_sql_str(file_fingerprint)} as file_fingerprint,
-                   left({self._raw_text(is_json, columns)}, {RAW_TEXT_LIMIT}) as raw_text,
+                   left({source.raw_text}, {RAW_TEXT_LIMIT}) as raw_text,
                    _reason as reason, cast(? as timestamptz) as quarantined_at
             from _bad join src on src._row = _bad.source_row
         """, params=[ts]).to_arrow_table()
         reasons = self.con.execute("""
             select r, count(*) from (select unnest(string_split(_reason, '; ')) as r from _bad) group by r
         """).fetchall()
-        if not is_json:
+        if source.csv_rejects:
             # Lines DuckDB's CSV reader could not parse at all (wrong column count, bad quoting).
             # a line the reader could not split cannot have its content column cut out: withheld whole
-            has_content = any(c.lower() in CONTENT_FIELDS for c in columns)
-            rejects = self._csv_rejects(source_file, file_fingerprint, ts, withhold=has_content)
+            rejects = self._csv_rejects(source_file, file_fingerprint, ts, withhold=source.has_content_columns)
             if rejects.num_rows:
                 quarantine = pa.concat_tables([quarantine, rejects.cast(quarantine.schema)])
                 reasons.append(("malformed CSV line", rejects.num_rows))
@@ -428,19 +441,6 @@ class UsageFileReader:
         report.content_fields_dropped = with_content
         report.reasons = dict(reasons)
         return _nullable(quarantine), report, np.concatenate([np.empty(0, np.uint64), *id_hashes])
-
-    @staticmethod
-    def _raw_text(is_json: bool, columns: dict[str, Column]) -> str:
-        """The rejected record as text, never with content: parsed JSON is re-serialised without the
-        content fields; an unparseable line that names a content field is withheld."""
-        if not is_json:
-            return "cast(to_json(struct_pack(" + ", ".join(
-                f"{_ident(c)} := src.{_ident(c)}" for c in columns if c not in CONTENT_FIELDS) + ")) as varchar)"
-        content_pattern = "|".join(f.replace(".", "\\.") for f in CONTENT_FIELDS)
-        return (f"case when src._is_object then {_json_without('src._keys', 'src._raw', CONTENT_FIELDS)} "
-                f"when src._raw is null then '[not valid UTF-8]' "
-                f"when regexp_matches(src._raw, '\"({content_pattern})\"') "
-                f"then '[withheld: malformed line names a content field]' else src._raw end")
 
     def _csv_rejects(self, source_file: str, file_fingerprint: str, ts: datetime, withhold: bool) -> pa.Table:
         raw = ("'[withheld: malformed line of a file with content columns]'" if withhold
@@ -467,9 +467,17 @@ FILES_HINTS = dict(table_name="usage_files", write_disposition="merge", primary_
 
 
 @dlt.source(name="usage_events", max_table_nesting=0)
-def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | None = None):
-    """All usage files under `usage_dir` (config `sources.usage_events.usage_dir`)."""
-    resource = usage_files(usage_dir, report or UsageLoadReport())
+def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | None = None,
+                 attribute_names: dict | None = None):
+    """All usage files under `usage_dir` (config `sources.usage_events.usage_dir`). `attribute_names`
+    (config `sources.usage_events.attribute_names`) says where OpenTelemetry spans, LiteLLM logs and
+    Langfuse exports keep the customer, feature, prompt version, environment and workflow: a field's
+    list replaces the default (pipelines/usage_formats.py)."""
+    unknown = set(attribute_names or {}) - set(ATTRIBUTE_NAMES)
+    if unknown:
+        raise ValueError(f"sources.usage_events.attribute_names: unknown field(s) {sorted(unknown)}; "
+                         f"known: {sorted(ATTRIBUTE_NAMES)}")
+    resource = usage_files(usage_dir, report or UsageLoadReport(), attribute_names or {})
     loaded_before = dlt.current.source_state().get("resources", {}).get(resource.name, {}).get("files")
     if not loaded_before:
         resource.apply_hints(write_disposition="append")
@@ -478,7 +486,7 @@ def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | No
 
 @dlt.resource(name="usage_events", table_name="usage_events", primary_key="event_id",
               write_disposition=EVENTS_WRITE_DISPOSITION, max_table_nesting=0)
-def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
+def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict) -> Iterator:
     """Valid events as Parquet files (imported by dlt as they are); quarantined rows and the per-file
     log as table variants of this resource."""
     root = Path(usage_dir)
@@ -512,7 +520,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
             return digest, None, None, None  # touched, not changed
         con = db.cursor()  # own temp objects per file
         try:
-            return digest, *UsageFileReader(con).read(path, rel, digest, out_file(n))
+            return digest, *UsageFileReader(con, attribute_names).read(path, rel, digest, out_file(n))
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
         finally:
@@ -544,6 +552,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport) -> Iterator:
                 "duplicates_in_file": file_report.duplicates_in_file,
                 "duplicates_across_files": file_report.duplicates_across_files,
                 "content_fields_dropped": file_report.content_fields_dropped,
+                "records_not_usage": file_report.records_not_usage,
                 "read_at": datetime.now(timezone.utc),
             }], dlt.mark.make_hints(**FILES_HINTS), create_table_variant=True)
             state[rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": digest}
