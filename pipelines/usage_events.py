@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines._files import fingerprint
-from pipelines.usage_formats import (ATTRIBUTE_NAMES, FORMATS, Column, Source, list_sql as _list_sql,
-                                     otel_source, sql_ident as _ident, sql_str as _sql_str)
+from pipelines.usage_formats import (ATTRIBUTE_NAMES, FORMATS, Column, Source, langfuse_source, list_sql as _list_sql,
+                                     litellm_source, otel_source, sql_ident as _ident, sql_str as _sql_str)
 
 # Contract fields and their types; the OpenTelemetry GenAI attribute names are accepted as aliases.
 FIELDS: dict[str, str] = {
@@ -128,14 +128,15 @@ def _nullable(table: pa.Table) -> pa.Table:
 ROW_GROUP_ROWS = 122_880
 
 
-def _read_lines(path: Path) -> pa.Table:
+def _read_lines(path: Path, whole: bool = False) -> pa.Table:
     """(_row, _line) of a text file, without creating a Python object per line: offsets into one
-    buffer, in slices so that DuckDB parses them on all cores."""
+    buffer, in slices so that DuckDB parses them on all cores. `whole`: the file is one line."""
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as fh:
         data = fh.read()
-    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    if len(data) and data[-1:] != b"\n":
+    ends = np.array([len(data)] if data else [], np.int64) if whole \
+        else np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    if len(data) and data[-1:] != b"\n" and not whole:
         ends = np.append(ends, len(data))
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
     offsets = np.append(starts, ends[-1] if len(ends) else 0).astype(np.int64)
@@ -150,7 +151,10 @@ def _read_lines(path: Path) -> pa.Table:
 
 
 def discover_files(usage_dir: Path) -> list[Path]:
-    return sorted(p for p in usage_dir.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
+    """Usage files, and LiteLLM's one-payload `.json` files (its S3 logger's default) under `litellm/`."""
+    litellm = usage_dir / "litellm"
+    return sorted(p for p in usage_dir.rglob("*") if p.is_file() and (
+        p.name.lower().endswith(SUFFIXES) or p.name.lower().endswith(".json") and p.is_relative_to(litellm)))
 
 
 def write_events(schema: pa.Schema, batches: Iterable[pa.RecordBatch], out_file: Path) -> int:
@@ -229,8 +233,8 @@ class UsageFileReader:
 
     def _json_lines(self, path: Path) -> None:
         """The file's non-blank lines as temp table `_keyed`: `_row` (line number), `_raw` (null when
-        not UTF-8), `_is_object` and `_keys` (the object's top-level keys)."""
-        self.con.register("_lines", _read_lines(path))
+        not UTF-8), `_is_object` and `_keys` (the object's top-level keys). A `.json` file is one record."""
+        self.con.register("_lines", _read_lines(path, whole=path.name.lower().endswith(".json")))
         self.con.execute("""
             create or replace temp table _keyed as
             select _row, _raw, _is_object, case when _is_object then json_keys(_raw) end as _keys
@@ -243,16 +247,17 @@ class UsageFileReader:
         """)
         self.con.unregister("_lines")  # frees the file's bytes: DuckDB holds its own copy now
 
-    def _jsonl_source(self, path: Path) -> Source:
+    def _jsonl_source(self, path: Path, relation: str = "src") -> Source:
         self._json_lines(path)
         keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
         paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
         self.con.execute(f"""
-            create or replace temp view src as
+            create or replace temp view {relation} as
             select _row, _raw, _is_object, _keys,
                    case when _is_object then json_extract_string(_raw, {paths}) end as _values
             from _keyed
-        """ if keys else "create or replace temp view src as select *, cast(null as varchar[]) as _values from _keyed")
+        """ if keys else f"create or replace temp view {relation} as "
+                         "select *, cast(null as varchar[]) as _values from _keyed")
         columns = {k: Column(f"_values[{i + 1}]") for i, k in enumerate(keys)}
         extra_keys = [k for k in columns if k not in KNOWN]
         content_pattern = "|".join(f.replace(".", "\\.") for f in CONTENT_FIELDS)
@@ -269,22 +274,22 @@ class UsageFileReader:
                       f"when regexp_matches(src._raw, '\"({content_pattern})\"') "
                       f"then '[withheld: malformed line names a content field]' else src._raw end"))
 
-    def _table_source(self, path: Path) -> Source:
+    def _table_source(self, path: Path, relation: str = "src") -> Source:
         name = path.name.lower()
         if name.endswith(".parquet"):
             self.con.execute(f"""
-                create or replace temp view src as
+                create or replace temp view {relation} as
                 select file_row_number + 1 as _row, * exclude (file_row_number)
                 from read_parquet({_sql_str(str(path))}, file_row_number = true)
             """)
         else:
             self.con.execute(f"""
-                create or replace temp table src as
+                create or replace temp table {relation} as
                 select row_number() over () + 1 as _row, *
                 from read_csv({_sql_str(str(path))}, header = true, all_varchar = true, store_rejects = true,
                               rejects_scan = '_csv_scan', rejects_table = '_csv_rejects')
             """)
-        described = self.con.execute("describe src").fetchall()
+        described = self.con.execute(f"describe {relation}").fetchall()
         columns = {c: Column(_ident(c), t) for c, t, *_ in described if c != "_row"}
         extra_keys = [k for k in columns if k not in KNOWN]
         return Source(
@@ -299,12 +304,15 @@ class UsageFileReader:
             has_content_columns=any(c.lower() in CONTENT_FIELDS for c in columns))
 
     def _source(self, path: Path, source_format: str) -> Source:
-        if source_format == "otel":
+        if source_format in ("otel", "litellm"):
             self._json_lines(path)
-            return otel_source(self.con, self.attribute_names)
+            return (otel_source if source_format == "otel" else litellm_source)(self.con, self.attribute_names)
+        relation = "_langfuse_all" if source_format == "langfuse" else "src"
         if path.name.lower().endswith(JSON_SUFFIXES):
-            return self._jsonl_source(path)
-        return self._table_source(path)
+            base = self._jsonl_source(path, relation)
+        else:
+            base = self._table_source(path, relation)
+        return langfuse_source(self.con, base, self.attribute_names) if source_format == "langfuse" else base
 
     # -- typing and validation --------------------------------------------------------------------
 
@@ -376,6 +384,9 @@ class UsageFileReader:
             "then 'cache_creation_1h_input_tokens exceed cache_creation_input_tokens' end",
             "case when reasoning_output_tokens > output_tokens then 'reasoning_output_tokens exceed output_tokens' end",
             "case when quantity < 0 then 'negative quantity' end",
+            "case when reported_cost < 0 then 'negative reported_cost' end",
+            "case when reported_cost is not null and coalesce(trim(reported_cost_currency), '') = '' "
+            "then 'reported_cost without reported_cost_currency' end",
         ]
         not_object = f"case when not {source.parsed} then {_sql_str(source.unparsed_reason)} end"
         self.con.execute(f"""

@@ -179,3 +179,202 @@ def otel_source(con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[
                   f"or list_contains({list_sql(usage_keys)}, a.key))}}) as varchar) "
                   "else '[line ' || src._line || ': withheld, it can carry prompts]' end"),
         not_usage=not_usage)
+
+
+def _json_path(*keys: str) -> str:
+    """A JSON path of keys, each quoted (attribute names hold dots)."""
+    return "'$." + ".".join('"' + k.replace("'", "''").replace('"', '\\"') + '"' for k in keys) + "'"
+
+
+def _first_json(doc: str, paths: list[str]) -> str:
+    """SQL: the first of `paths` present in the JSON `doc`, as text ('' counts as absent)."""
+    return "coalesce(" + ", ".join(f"nullif(json_extract_string({doc}, {p}), '')" for p in paths) + ")"
+
+
+def _token_sum(doc: str, *groups: list[str]) -> str:
+    """SQL text: the sum of the first present path of each group in the JSON `doc`; text that is no
+    integer when a part is not one (the loader then quarantines the record with the reason)."""
+    parts = [_first_json(doc, paths) for paths in groups]
+    bad = " or ".join(f"({p} is not null and try_cast({p} as bigint) is null)" for p in parts)
+    total = " + ".join(f"coalesce(try_cast({p} as bigint), 0)" for p in parts)
+    present = " or ".join(f"{p} is not null" for p in parts)
+    return f"case when {bad} then 'not an integer' when {present} then cast({total} as varchar) end"
+
+
+# LiteLLM's provider names (custom_llm_provider) in the usage contract's (OpenTelemetry's) terms
+LITELLM_PROVIDERS = {
+    "text-completion-openai": "openai", "bedrock": "aws.bedrock", "bedrock_converse": "aws.bedrock",
+    "azure": "azure.ai.openai", "azure_ai": "azure.ai.inference", "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai", "gemini": "gcp.gemini", "mistral": "mistral_ai", "xai": "x_ai",
+    "cohere_chat": "cohere",
+}
+LITELLM_OPERATIONS = {"embedding": "embeddings", "completion": "chat", "text_completion": "chat",
+                      "anthropic_messages": "chat", "responses": "chat", "image_generation": "image",
+                      "transcription": "audio", "speech": "audio", "rerank": "rerank"}
+
+
+def _case_map(expr: str, mapping: dict[str, str]) -> str:
+    whens = " ".join(f"when {sql_str(k)} then {sql_str(v)}" for k, v in mapping.items())
+    return f"case {expr} {whens} else {expr} end"
+
+
+def litellm_source(con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[str]]) -> Source:
+    """LiteLLM's standard logging payload (one object per line in `_keyed`, or one per `.json` file, as its
+    S3 logger writes them). `prompt_tokens` counts cache reads and writes for every provider (LiteLLM
+    normalises Anthropic's usage), as the contract does; the detail is in `metadata.usage_object`.
+    `response_cost` is what LiteLLM charged the call (its price map or the deployment's configured
+    prices), in USD: kept as the reported cost, unless LiteLLM says it could not price the call."""
+    con.execute("create or replace temp view src as "
+                "select _row, _is_object, case when _is_object then _raw end as _json from _keyed")
+    usage = ("coalesce(nullif(json_extract(_json, '$.metadata.usage_object'), '{}'), "
+             "json_extract(_json, '$.response.usage'))")
+
+    def attribute(field: str, *fallbacks: str) -> str:
+        paths = [_json_path(*where, name) for name in attribute_names[field]
+                 for where in (("metadata", "requester_metadata"), ("metadata", "spend_logs_metadata"), ("metadata",))]
+        return _first_json("_json", paths + list(fallbacks))
+
+    provider = "lower(json_extract_string(_json, '$.custom_llm_provider'))"
+    # a cost LiteLLM could not work out is logged as 0 with a diagnostic: not a reported cost
+    reported_cost = ("case when coalesce(json_type(_json, '$.response_cost_failure_debug_info'), 'NULL') = 'NULL' "
+                     "and coalesce(json_type(_json, '$.zero_cost_diagnostic'), 'NULL') = 'NULL' "
+                     "then json_extract_string(_json, '$.response_cost') end")
+    # async calls are logged as `a<call type>` (`acompletion`), as the proxy makes every call
+    call_type = ("case when substr(json_extract_string(_json, '$.call_type'), 2) in "
+                 f"{tuple(LITELLM_OPERATIONS)} then substr(json_extract_string(_json, '$.call_type'), 2) "
+                 "else json_extract_string(_json, '$.call_type') end")
+    columns = {
+        "event_id": Column(_first_json("_json", ["'$.litellm_call_id'", "'$.id'"])),
+        "occurred_at": Column("json_extract_string(_json, '$.startTime')"),
+        "latency_ms": Column("cast((try_cast(json_extract_string(_json, '$.endTime') as double) "
+                             "- try_cast(json_extract_string(_json, '$.startTime') as double)) * 1000 as varchar)"),
+        "provider": Column(_case_map(provider, LITELLM_PROVIDERS)),
+        # the router logs the deployment's model with LiteLLM's provider prefix ("openai/gpt-4o")
+        "model": Column(f"case when starts_with(json_extract_string(_json, '$.model'), {provider} || '/') "
+                        f"then substr(json_extract_string(_json, '$.model'), length({provider}) + 2) "
+                        "else json_extract_string(_json, '$.model') end"),
+        "operation": Column(_case_map(call_type, LITELLM_OPERATIONS)),
+        "input_tokens": Column(_token_sum("_json", ["'$.prompt_tokens'"])),
+        "output_tokens": Column(_token_sum("_json", ["'$.completion_tokens'"])),
+        "cache_read_input_tokens": Column(_token_sum(
+            usage, ["'$.prompt_tokens_details.cached_tokens'", "'$.cache_read_input_tokens'"])),
+        "cache_creation_input_tokens": Column(_token_sum(
+            usage, ["'$.prompt_tokens_details.cache_write_tokens'", "'$.prompt_tokens_details.cache_creation_tokens'",
+                    "'$.cache_creation_input_tokens'"])),
+        "cache_creation_1h_input_tokens": Column(_token_sum(
+            usage, ["'$.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens'"])),
+        "reasoning_output_tokens": Column(_token_sum(usage, ["'$.completion_tokens_details.reasoning_tokens'"])),
+        "status": Column("case json_extract_string(_json, '$.status') when 'failure' then 'error' "
+                         "when 'success' then 'ok' end"),
+        "app_cache_hit": Column("json_extract_string(_json, '$.cache_hit')"),
+        "request_id": Column("json_extract_string(_json, '$.id')"),
+        "reported_cost": Column(reported_cost),
+        "reported_cost_currency": Column(f"case when {reported_cost} is not null then 'USD' end"),
+        "customer_id": Column(attribute("customer_id", "'$.end_user'", "'$.metadata.user_api_key_end_user_id'")),
+        "feature": Column(attribute("feature")),
+        "prompt_version": Column(attribute("prompt_version")),
+        "environment": Column(attribute("environment")),
+        "workflow_id": Column(attribute("workflow_id", "'$.trace_id'")),
+    }
+    kept = ["id", "litellm_call_id", "trace_id", "call_type", "status", "custom_llm_provider", "model", "startTime",
+            "prompt_tokens", "completion_tokens", "response_cost", "end_user"]
+    return Source(
+        columns, parsed="_is_object", unparsed_reason="not a JSON object",
+        has_content=("coalesce(json_extract_string(src._json, '$.messages') not in ('redacted-by-litellm', '[]', 'null') "
+                     "or json_extract_string(src._json, '$.response') not in ('redacted-by-litellm', '{}', 'null'), false)"),
+        raw_text=("case when src._is_object then cast(json_object(" + ", ".join(
+            f"'{k}', json_extract(src._json, '$.{k}')" for k in kept) + ") as varchar) "
+            "else '[withheld: a line that is no JSON object can carry prompts]' end"))
+
+
+# Langfuse names a model but not its provider: the provider is taken from the metadata when an
+# integration put it there, else from the model's name (a model no prefix matches is quarantined).
+LANGFUSE_PROVIDER_KEYS = ["gen_ai.provider.name", "gen_ai.system", "provider", "ls_provider"]
+MODEL_PREFIX_PROVIDERS = [("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"),
+                          ("chatgpt-", "openai"), ("text-embedding-", "openai"), ("claude-", "anthropic"),
+                          ("gemini-", "gcp.gemini"), ("mistral-", "mistral_ai"), ("codestral", "mistral_ai"),
+                          ("command", "cohere"), ("deepseek-", "deepseek"), ("grok-", "x_ai")]
+LANGFUSE_CALL_TYPES = ("GENERATION", "EMBEDDING")
+
+
+def langfuse_source(con: duckdb.DuckDBPyConnection, base: Source, attribute_names: dict[str, list[str]]) -> Source:
+    """Langfuse observations as its UI export (camelCase, JSON lines or CSV), public API or blob-storage
+    export (snake_case, JSON lines, CSV or Parquet) write them; `base` read the file as a table of its
+    top-level fields into the relation `_langfuse_all`. Generations and embeddings are calls; other
+    observation types (spans, events, agents, tools) are counted, not loaded.
+
+    Langfuse keeps usage in exclusive buckets (`input` without cached tokens, `output` without reasoning
+    tokens): the contract's totals are their sums. Its calculated cost comes from its own price table
+    and is not kept; a cost the application provided (`providedCostDetails`) is the reported cost."""
+    def pick(*names: str) -> str:
+        """SQL text of the first of these top-level fields the export has (objects as JSON text)."""
+        present = [base.columns[n] for n in names if n in base.columns]
+        if not present:
+            return "cast(null as varchar)"
+        return "coalesce(" + ", ".join(
+            f"cast(to_json({c.expr}) as varchar)" if c.sql_type.upper().startswith(("MAP", "STRUCT"))
+            else f"nullif(trim(cast({c.expr} as varchar), '\"'), '')"  # the UI's CSV quotes its dates
+            for c in present) + ")"
+
+    usage, metadata = pick("usageDetails", "usage_details"), pick("metadata")
+    observation_type = f"upper({pick('type')})"
+    con.execute(f"""
+        create or replace temp view src as
+        select *, {observation_type} in {LANGFUSE_CALL_TYPES} as _is_call from _langfuse_all
+        where {observation_type} in {LANGFUSE_CALL_TYPES} or {observation_type} is null
+    """)
+    not_usage = con.execute(f"select count(*) from _langfuse_all where {observation_type} not in {LANGFUSE_CALL_TYPES}"
+                            ).fetchone()[0]
+
+    def attribute(field: str, *fallbacks: str) -> str:
+        return "coalesce(" + ", ".join([_first_json(metadata, [_json_path(n) for n in attribute_names[field]]),
+                                        *fallbacks]) + ")"
+
+    model = pick("model", "providedModelName", "provided_model_name")
+    by_prefix = " ".join(f"when starts_with(lower({model}), {sql_str(prefix)}) then {sql_str(provider)}"
+                         for prefix, provider in MODEL_PREFIX_PROVIDERS)
+    prompt = f"nullif(concat_ws('@', {pick('promptName', 'prompt_name')}, {pick('promptVersion', 'prompt_version')}), '')"
+    provided_cost = pick("providedCostDetails", "provided_cost_details")
+    reported_cost = f"json_extract_string({provided_cost}, '$.total')"
+    start, end = pick("startTime", "start_time"), pick("endTime", "end_time")
+    columns = {
+        "event_id": Column(pick("id")),
+        "occurred_at": Column(start),
+        "latency_ms": Column(f"cast(date_diff('microsecond', try_cast({start} as timestamptz), "
+                             f"try_cast({end} as timestamptz)) / 1000 as varchar)"),
+        "provider": Column(f"coalesce({_first_json(metadata, [_json_path(k) for k in LANGFUSE_PROVIDER_KEYS])}, "
+                           f"case {by_prefix} end)"),
+        "model": Column(model),
+        "operation": Column(f"case {observation_type} when 'EMBEDDING' then 'embeddings' else 'chat' end"),
+        "input_tokens": Column(_token_sum(usage, ["'$.input'"], *_LANGFUSE_CACHE_READ, *_LANGFUSE_CACHE_WRITE)),
+        "output_tokens": Column(_token_sum(usage, ["'$.output'"], _LANGFUSE_REASONING)),
+        "cache_read_input_tokens": Column(_token_sum(usage, *_LANGFUSE_CACHE_READ)),
+        "cache_creation_input_tokens": Column(_token_sum(usage, *_LANGFUSE_CACHE_WRITE)),
+        "cache_creation_1h_input_tokens": Column(_token_sum(
+            usage, ["'$.input_cache_creation_1h'", "'$.cache_creation_ephemeral_1h_input_tokens'"])),
+        "reasoning_output_tokens": Column(_token_sum(usage, _LANGFUSE_REASONING)),
+        "status": Column(f"case upper({pick('level')}) when 'ERROR' then 'error' else 'ok' end"),
+        "reported_cost": Column(reported_cost),
+        "reported_cost_currency": Column(f"case when {reported_cost} is not null then 'USD' end"),
+        "customer_id": Column(attribute("customer_id", pick("userId", "user_id"))),
+        "feature": Column(attribute("feature", pick("traceName", "trace_name"))),
+        "prompt_version": Column(attribute("prompt_version", prompt)),
+        # Langfuse's own default environment is `default`: the production data of most projects
+        "environment": Column(f"nullif({attribute('environment', pick('environment'))}, 'default')"),
+        "workflow_id": Column(attribute("workflow_id", pick("traceId", "trace_id"))),
+    }
+    kept = ["id", "traceId", "trace_id", "type", "startTime", "start_time", "model", "providedModelName",
+            "provided_model_name", "usageDetails", "usage_details", "level"]
+    return Source(
+        columns, parsed=f"{base.parsed} and _is_call", unparsed_reason="not a Langfuse observation",
+        has_content=" or ".join(f"{base.columns[k].expr} is not null" for k in ("input", "output") if k in base.columns)
+        or "false",
+        raw_text="cast(to_json(struct_pack(" + ", ".join(
+            f"{sql_ident(k)} := src.{base.columns[k].expr}" for k in kept if k in base.columns) + ")) as varchar)",
+        not_usage=not_usage, csv_rejects=base.csv_rejects)
+
+
+_LANGFUSE_CACHE_READ = (["'$.input_cached_tokens'", "'$.cache_read_input_tokens'", "'$.input_cache_read'"],)
+_LANGFUSE_CACHE_WRITE = (["'$.cache_creation_input_tokens'", "'$.input_cache_creation'", "'$.cache_write_tokens'",
+                          "'$.input_cache_creation_5m'"], ["'$.input_cache_creation_1h'"])
+_LANGFUSE_REASONING = ["'$.output_reasoning_tokens'", "'$.output_reasoning'", "'$.reasoning_tokens'"]

@@ -6,7 +6,10 @@ must be mapped, quarantined or counted once."""
 import json
 import threading
 import time
+from datetime import datetime, timezone
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -176,4 +179,134 @@ def test_otlp_spans_are_mapped_quarantined_and_counted_once(tmp_path):
         select source_file, rows_read, rows_loaded, rows_quarantined, duplicates_across_files, content_fields_dropped,
                records_not_usage from raw_usage.usage_files""").fetchall()}
     assert files == {"otel/a.jsonl": (6, 2, 4, 0, 1, 2), "otel/b.jsonl": (1, 0, 0, 1, 0, 2)}
+    con.close()
+
+
+def _load(tmp_path, *only: str, build: bool = False) -> duckdb.DuckDBPyConnection:
+    warehouse = tmp_path / "wh.duckdb"
+    if build:
+        run_cli("run", "--data-dir", str(tmp_path / "data"), "--warehouse", str(warehouse), "--quiet", "--no-publish",
+                "--only", "model_prices", "--only", "usage_events")
+    else:
+        run_cli("load", "--data-dir", str(tmp_path / "data"), "--warehouse", str(warehouse), "--only", "usage_events")
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def test_litellm_payloads_are_mapped_and_their_reported_cost_wins(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "litellm" / "standard_logging_payloads.jsonl"
+    payloads = [json.loads(line) for line in fixture.read_text().splitlines()]
+    for payload in payloads:  # the application passed who and what with the call: metadata={...}
+        payload["metadata"]["requester_metadata"] = {"customer_id": "acme", "feature": "answer"}
+    folder = tmp_path / "data" / "usage" / "litellm"
+    folder.mkdir(parents=True)
+    (folder / "gcs-batch.jsonl").write_text("\n".join(json.dumps(p) for p in payloads[1:]) + "\n")
+    (folder / "s3-object.json").write_text(json.dumps(payloads[0], indent=2))  # the S3 logger: one per file
+    con = _load(tmp_path, build=True)
+    events = con.execute("""
+        select event_id, customer_id, feature, provider, model, operation, input_tokens, output_tokens,
+               cache_read_input_tokens, cache_creation_input_tokens, reasoning_output_tokens, status,
+               reported_cost, reported_cost_currency
+        from raw_usage.usage_events order by source_file, source_row""").fetchall()
+    ids = [p["litellm_call_id"] for p in payloads]
+    assert events == [
+        (ids[1], "acme", "answer", "anthropic", "claude-sonnet-4-5-20250929", "chat", 2060, 9, 0, 2048, 0, "ok",
+         Decimal("0.007851"), "USD"),
+        (ids[2], "acme", "answer", "openai", "text-embedding-3-small", "embeddings", 5, 0, 0, 0, 0, "ok",
+         Decimal("1E-7"), "USD"),
+        (ids[3], "acme", "answer", "openai", "gpt-4o-2024-08-06", "chat", 0, 0, 0, 0, 0, "error", Decimal("0"), "USD"),
+        (ids[4], "acme", "answer", "anthropic", "claude-sonnet-4-5-20250929", "chat", 2060, 9, 0, 2048, 0, "ok",
+         Decimal("0.007851"), "USD"),
+        (ids[0], "acme", "answer", "openai", "gpt-4o-2024-08-06", "chat", 2100, 150, 1920, 0, 64, "ok",
+         Decimal("0.00435"), "USD")]
+    assert con.execute("select sum(rows_quarantined) from raw_usage.usage_files").fetchone()[0] == 0
+    assert con.execute("select sum(content_fields_dropped) from raw_usage.usage_files").fetchone()[0] == 5
+    # the reported cost wins over the catalog's, flagged; the catalog's split stays beside it
+    priced = con.execute("""
+        select event_id, estimated_cost_usd, reported_cost_usd,
+               coalesce(uncached_input_cost_usd, 0) + coalesce(cache_read_cost_usd, 0) + coalesce(cache_write_5m_cost_usd, 0)
+               + coalesce(cache_write_1h_cost_usd, 0) + coalesce(output_cost_usd, 0) + coalesce(reasoning_cost_usd, 0)
+               + request_and_unit_cost_usd as catalog_cost_usd
+        from intermediate.int_usage_events_priced""").fetchall()
+    for event_id, estimated, reported, catalog in priced:
+        assert estimated == reported and (event_id == ids[3] or catalog > 0), (event_id, estimated, reported, catalog)
+    waterfall = con.execute("select sum(estimated_usage_cost_usd), sum(reported_usage_cost_usd) "
+                            "from marts.fct_margin_waterfall").fetchone()
+    assert waterfall == (Decimal("0.0200521"), Decimal("0.0200521"))
+    assert "Capital of France" not in json.dumps(con.execute("select * from raw_usage.usage_events").fetchall(),
+                                                 default=str)
+    con.close()
+
+
+def _langfuse_generation(style: str, **extra) -> dict:
+    """The same OpenAI generation (2,100 prompt tokens of which 1,920 cached, 150 completion) as
+    Langfuse's UI export (camelCase) or blob-storage export (snake_case) writes it."""
+    usage = {"input": 180, "input_cached_tokens": 1920, "output": 150, "output_reasoning_tokens": 0, "total": 2250}
+    messages = [{"role": "user", "content": PROMPT}]
+    if style == "ui":
+        record = {"id": "obs-ui", "traceId": "trace-1", "type": "GENERATION", "name": "OpenAI-generation",
+                  "startTime": "2026-12-01T12:34:56.789Z", "endTime": "2026-12-01T12:34:58.102Z",
+                  "environment": "default", "level": "DEFAULT", "model": "gpt-4o-2024-08-06",
+                  "usageDetails": usage, "costDetails": {"total": 0.00435}, "providedCostDetails": {},
+                  "userId": "acme", "traceName": "answer", "promptName": "answer-prompt", "promptVersion": 3,
+                  "metadata": {"ls_source": "openai-wrapper"}, "input": messages, "output": {"content": COMPLETION}}
+    else:
+        record = {"id": "obs-blob", "trace_id": "trace-2", "type": "GENERATION", "name": "OpenAI-generation",
+                  "start_time": "2026-12-01 12:34:56.789", "end_time": "2026-12-01 12:34:58.102",
+                  "environment": "production", "level": "DEFAULT", "provided_model_name": "gpt-4o-2024-08-06",
+                  "usage_details": {k: str(v) for k, v in usage.items()},  # an older ClickHouse quotes UInt64
+                  "cost_details": {"total": 0.00435}, "total_cost": 0.00435,
+                  "metadata": {"customer_id": "globex", "feature": "answer"},
+                  "input": json.dumps(messages), "output": json.dumps({"content": COMPLETION})}
+    return {**record, **extra}
+
+
+def test_langfuse_exports_in_every_style_give_the_same_usage(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "data" / "usage" / "langfuse"
+    folder.mkdir(parents=True)
+    ui, blob = _langfuse_generation("ui"), _langfuse_generation("blob")
+    lines = [ui, {**ui, "id": "obs-span", "type": "SPAN", "usageDetails": {}},
+             _langfuse_generation("ui", id="obs-llama", model="llama-3.1-70b"),  # no provider to be found
+             _langfuse_generation("ui", id="obs-gateway", providedCostDetails={"total": 0.004},
+                                  level="ERROR", metadata={"provider": "openai", "customer_id": "initech"}),
+             _langfuse_generation("ui", id="obs-bad", usageDetails={"input": "lots", "output": 1})]
+    (folder / "ui-export.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    (folder / "observations" / "blob.jsonl").parent.mkdir()
+    (folder / "observations" / "blob.jsonl").write_text(json.dumps(blob) + "\n")
+    parquet = {**blob, "id": "obs-parquet", "usage_details": {k: int(v) for k, v in blob["usage_details"].items()}}
+    table = pa.table({k: [v] for k, v in parquet.items() if k not in ("usage_details", "metadata", "cost_details")})
+    for key in ("usage_details", "metadata"):
+        table = table.append_column(key, pa.array([list(parquet[key].items())], pa.map_(pa.string(), pa.string()
+                                    if key == "metadata" else pa.uint64())))
+    pq.write_table(table, folder / "observations" / "blob.parquet")
+    csv_row = {**ui, "id": "obs-csv", "startTime": '"2026-12-01T12:34:56.789Z"', "endTime": '"2026-12-01T12:34:58.102Z"'}
+    with open(folder / "ui-export.csv", "w", newline="") as fh:
+        import csv
+        writer = csv.DictWriter(fh, fieldnames=list(csv_row))
+        writer.writeheader()
+        writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in csv_row.items()})
+    con = _load(tmp_path)
+    events = con.execute("""
+        select event_id, customer_id, feature, provider, model, operation, input_tokens, output_tokens,
+               cache_read_input_tokens, status, environment, prompt_version, workflow_id, occurred_at, latency_ms,
+               reported_cost
+        from raw_usage.usage_events order by event_id""").fetchall()
+    at = datetime(2026, 12, 1, 12, 34, 56, 789000, tzinfo=timezone.utc)
+    same = ("openai", "gpt-4o-2024-08-06", "chat", 2100, 150, 1920)
+    assert [e[:3] + e[3:9] + e[9:] for e in events] == [
+        ("obs-blob", "globex", "answer", *same, "ok", "production", None, "trace-2", at, 1313.0, None),
+        ("obs-csv", "acme", "answer", *same, "ok", "production", "answer-prompt@3", "trace-1", at, 1313.0, None),
+        ("obs-gateway", "initech", "answer", *same, "error", "production", "answer-prompt@3", "trace-1", at, 1313.0,
+         Decimal("0.004")),
+        ("obs-parquet", "globex", "answer", *same, "ok", "production", None, "trace-2", at, 1313.0, None),
+        ("obs-ui", "acme", "answer", *same, "ok", "production", "answer-prompt@3", "trace-1", at, 1313.0, None)]
+    quarantine = dict(con.execute("select source_row, reason from raw_usage.usage_quarantine "
+                                  "where source_file = 'langfuse/ui-export.jsonl'").fetchall())
+    assert quarantine == {3: "missing provider", 5: "input_tokens is not an integer"}
+    files = dict(con.execute("select source_file, records_not_usage from raw_usage.usage_files").fetchall())
+    assert files["langfuse/ui-export.jsonl"] == 1
+    raw_texts = " ".join(r[0] for r in con.execute("select raw_text from raw_usage.usage_quarantine").fetchall())
+    assert PROMPT not in raw_texts and "obs-llama" in raw_texts
     con.close()

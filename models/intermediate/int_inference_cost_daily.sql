@@ -19,6 +19,8 @@ select
     sum(input_tokens) as input_tokens,
     sum(output_tokens) as output_tokens,
     sum(coalesce(estimated_cost_usd, 0)) as estimated_cost_usd,
+    -- the part of it that is the cost the source reported, not the catalog's estimate
+    coalesce(sum(reported_cost_usd), 0) as reported_cost_usd,
     max(priced_at) as priced_through
 from {{ ref('int_usage_events_priced') }}
 where {{ usage_days_not_built() }}

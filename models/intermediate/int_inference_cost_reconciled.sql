@@ -206,6 +206,7 @@ final as (
         is_reconciled,
         reconciliation_grain,
         cast(estimated_cost_usd as {{ money_type() }}) as estimated_cost_usd,
+        cast(reported_cost_usd as {{ money_type() }}) as reported_cost_usd,
         cast(coalesce(residual_share_usd, 0) as {{ money_type() }}) as reconciliation_residual_usd,
         cast(estimated_cost_usd + coalesce(residual_share_usd, 0) as {{ money_type() }}) as effective_cost_usd
     from allocated
@@ -214,6 +215,7 @@ final as (
         usage_date, provider, customer_id, feature, is_production, cost_layer, model, requests, unpriced_requests,
         input_tokens, output_tokens, is_reconciled, reconciliation_grain,
         cast(estimated_cost_usd as {{ money_type() }}) as estimated_cost_usd,
+        cast(0 as {{ money_type() }}) as reported_cost_usd,
         cast(residual_share_usd as {{ money_type() }}) as reconciliation_residual_usd,
         cast(residual_share_usd as {{ money_type() }}) as effective_cost_usd
     from unallocated_residual

@@ -2,6 +2,9 @@
 -- (prices resolved in int_model_prices_resolved: overrides, service-tier pricing, context-size tiers).
 -- A model with no price is flagged (is_priced = false) and its cost left null, never zero.
 -- Calls answered from the application's own cache cost nothing.
+-- Where the source reported what the call was charged (a gateway such as LiteLLM, Langfuse, a provider;
+-- `reported_cost` in USD), that cost wins over the catalog's: estimated_cost_usd is then
+-- reported_cost_usd, and the *_cost_usd parts keep the catalog's split for comparison.
 -- Lean on purpose: keys, tokens and costs (decimal(18, 10): exact, 8 bytes); the rest of an event
 -- (timestamps, status, source file and row) stays in stg_usage__events, joined by event_id.
 --
@@ -117,7 +120,8 @@ costed as (
     select
         *,
         app_cache_hit or input_usd_per_mtok is not null or unit_cost_usd is not null
-            or has_request_price_override as is_priced,
+            or has_request_price_override as is_catalog_priced,
+        case when reported_cost_currency = 'USD' then reported_cost end as reported_cost_usd,
         case when app_cache_hit then 0 else {{ token_cost('uncached_input_tokens', 'input_price') }} end
             as uncached_input_cost_usd,
         case when app_cache_hit then 0 else {{ token_cost('cache_read_input_tokens', 'cache_read_price') }} end
@@ -149,7 +153,7 @@ final as (
         operation,
         is_production,
         app_cache_hit,
-        is_priced,
+        is_catalog_priced or reported_cost_usd is not null as is_priced,
         prompt_version,
         workflow_id,
         input_tokens,
@@ -158,11 +162,12 @@ final as (
                          'request_and_unit'] %}
         cast({{ part }}_cost_usd as {{ event_money_type() }}) as {{ part }}_cost_usd,
         {%- endfor %}
-        cast(case when is_priced then
+        cast(reported_cost_usd as {{ event_money_type() }}) as reported_cost_usd,
+        cast(coalesce(reported_cost_usd, case when is_catalog_priced then
             coalesce(uncached_input_cost_usd, 0) + coalesce(cache_read_cost_usd, 0)
             + coalesce(cache_write_5m_cost_usd, 0) + coalesce(cache_write_1h_cost_usd, 0)
             + coalesce(output_cost_usd, 0) + coalesce(reasoning_cost_usd, 0) + request_and_unit_cost_usd
-        end as {{ event_money_type() }}) as estimated_cost_usd,
+        end) as {{ event_money_type() }}) as estimated_cost_usd,
         price_fingerprint,
         file_fingerprint,
         -- when this row was priced: the start of the dbt run (one value per build, stored almost free)

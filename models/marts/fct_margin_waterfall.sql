@@ -70,6 +70,7 @@ usage_daily as (
         sum(inference.input_tokens) as input_tokens,
         sum(inference.output_tokens) as output_tokens,
         sum(inference.estimated_cost_usd) as estimated_inference_cost_usd,
+        sum(inference.reported_cost_usd) as reported_usage_cost_usd,
         sum(inference.reconciliation_residual_usd) as reconciliation_residual_usd,
         sum(inference.effective_cost_usd) filter (where inference.cost_layer = 'inference') as inference_cost_usd,
         sum(inference.effective_cost_usd) filter (where inference.cost_layer = 'orchestration')
@@ -149,6 +150,7 @@ combined as (
         sum(input_tokens) as input_tokens,
         sum(output_tokens) as output_tokens,
         sum(estimated_inference_cost_usd) as estimated_inference_cost_usd,
+        sum(reported_usage_cost_usd) as reported_usage_cost_usd,
         sum(reconciliation_residual_usd) as reconciliation_residual_usd,
         coalesce(sum(inference_cost_usd), 0) as inference_cost_usd,
         coalesce(sum(orchestration_usage_cost_usd), 0) as orchestration_usage_cost_usd,
@@ -160,7 +162,7 @@ combined as (
     from (
         select
             margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
-            estimated_inference_cost_usd, reconciliation_residual_usd, inference_cost_usd,
+            estimated_inference_cost_usd, reported_usage_cost_usd, reconciliation_residual_usd, inference_cost_usd,
             orchestration_usage_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
         from allocated
         union all by name
@@ -197,6 +199,7 @@ final as (
         cast(coalesce(output_tokens, 0) as bigint) as output_tokens,
         cast(coalesce(revenue_usd, 0) as {{ money_type() }}) as revenue_usd,
         cast(coalesce(estimated_inference_cost_usd, 0) as {{ money_type() }}) as estimated_usage_cost_usd,
+        cast(coalesce(reported_usage_cost_usd, 0) as {{ money_type() }}) as reported_usage_cost_usd,
         cast(coalesce(reconciliation_residual_usd, 0) as {{ money_type() }}) as reconciliation_residual_usd,
         cast(inference_cost_usd as {{ money_type() }}) as inference_cost_usd,
         cast(orchestration_usage_cost_usd as {{ money_type() }}) as orchestration_usage_cost_usd,

@@ -4,7 +4,8 @@ with source as (
     {{ source_columns('usage', 'usage_files', {
         'source_file': 'varchar', 'file_fingerprint': 'varchar', 'size_bytes': 'bigint',
         'rows_read': 'bigint', 'rows_loaded': 'bigint', 'rows_quarantined': 'bigint',
-        'duplicates_in_file': 'bigint', 'content_fields_dropped': 'bigint', 'read_at': 'timestamptz'
+        'duplicates_in_file': 'bigint', 'content_fields_dropped': 'bigint', 'records_not_usage': 'bigint',
+        'read_at': 'timestamptz'
     }) }}
 
 ),
@@ -13,6 +14,8 @@ final as (
 
     select
         source_file,
+        case when split_part(source_file, '/', 1) in ('otel', 'litellm', 'langfuse') and contains(source_file, '/')
+            then split_part(source_file, '/', 1) else 'usage' end as source_format,
         file_fingerprint,
         size_bytes,
         rows_read,
@@ -20,6 +23,7 @@ final as (
         rows_quarantined,
         duplicates_in_file,
         content_fields_dropped,
+        coalesce(records_not_usage, 0) as records_not_usage,
         case when rows_read > 0
             then round(rows_quarantined * 100.0 / rows_read, 4) else 0 end as quarantine_share_pct,
         read_at at time zone 'UTC' as read_at
