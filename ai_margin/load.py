@@ -193,6 +193,8 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
                       f"({r.files_skipped} unchanged skipped); {r.total('rows_quarantined'):,} quarantined; "
                       f"{r.total('duplicates_in_file') + r.total('duplicates_across_files'):,} repeated event ids skipped; "
                       f"content fields dropped from {r.total('content_fields_dropped'):,} records")
+            if r.total("records_not_usage"):
+                detail += f"; {r.total('records_not_usage'):,} spans or observations that are no model call"
         say(f"  {name:<15} done in {seconds:.1f}s: {detail}")
         if name == "usage_events" and usage_report.total("rows_quarantined"):
             for reason, n in list(usage_report.reasons().items())[:10]:
