@@ -222,6 +222,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+SIMULATIONS = "path:models/simulations"
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Rebuild the simulation models (models/simulations/) with the scenario as dbt vars, then print
+    the result. The tables keep the scenario until the next build, for BI tools and the report."""
+    import duckdb
+
+    from ai_margin.build import build_args, release_dbt_connection, run_dbt
+    from ai_margin.simulate import print_scenario, scenario_vars
+
+    warehouse = _existing_warehouse(args, first="run")
+    _check_not_held(warehouse)
+    scenario = scenario_vars(args)
+    dbt_args = build_args(SIMULATIONS, json.dumps(scenario))
+    say(f"Simulating in {warehouse}: dbt {' '.join(dbt_args)}")
+    result = run_dbt(dbt_args, warehouse, quiet=True)
+    if not result.success:
+        failed = _dbt_failures(result)
+        raise CliError(f"simulation failed: {failed or _root_cause(result.exception)}")
+    release_dbt_connection()
+    if args.publish:
+        _publish(warehouse, after_build=True)
+    try:
+        print_scenario(warehouse, args, say=say)
+    except duckdb.Error as exc:
+        raise CliError(f"cannot read the simulation: {exc}") from exc
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cmd_load(args)
     return cmd_build(args)
@@ -503,6 +533,44 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     sv.set_defaults(func=cmd_serve)
+
+    si = sub.add_parser("simulate", help="what-if: model swap, price shock, change forecast (tables in schema simulations)",
+                        description="Rebuild the simulation models (models/simulations/) for a scenario and print "
+                                    "the result. The tables keep the scenario for BI tools and the report until the "
+                                    "next build, which goes back to the scenario in dbt_project.yml's vars. The "
+                                    "period is the last 30 days of usage unless --from/--to say otherwise.")
+    si_kinds = si.add_subparsers(dest="kind", metavar="KIND", required=True)
+    sw = si_kinds.add_parser("swap", help="re-price a feature's calls at each candidate model's prices",
+                             description="Each feature's inference calls of the period (their real mix of uncached, "
+                                         "cached, cache-write, output and reasoning tokens) re-priced at every "
+                                         "candidate model's list prices, candidates grouped by benchmark tier.")
+    sw.add_argument("--feature", help="one feature (default: every feature)")
+    sw.add_argument("--top", type=int, default=8, help="candidates shown per group (default 8)")
+    sh = si_kinds.add_parser("shock", help="a provider's or model's prices multiplied from a date",
+                             description="Which features fall below their floor and which customers become "
+                                         "unprofitable if a provider's (or one model's) prices are multiplied, the "
+                                         "dollars a month it costs, and the swaps that bring each feature back.")
+    sh.add_argument("--provider", help="provider as in usage, e.g. openai (default: the one with the most cost)")
+    sh.add_argument("--model", help="only this model (catalog id or the name in usage)")
+    sh.add_argument("--factor", type=float, default=2.0, help="price multiplier (default 2)")
+    sh.add_argument("--since", metavar="DATE", help="the shock's first day (default: the period's first day)")
+    ch = si_kinds.add_parser("change", help="a feature's tokens, requests or model mix changed from a date",
+                             description="The margin a change implies: token counts or requests changed by a "
+                                         "percentage, or a share of the calls moved to another model, from a date.")
+    ch.add_argument("--feature", required=True)
+    ch.add_argument("--since", metavar="DATE", help="the change's first day (default: the period's first day)")
+    for name in ("input-tokens", "output-tokens", "reasoning-tokens", "requests"):
+        ch.add_argument(f"--{name}-pct", type=float, default=0, metavar="PCT", help=f"change in {name.replace('-', ' ')}, %%")
+    ch.add_argument("--to-model", help="move a share of the calls to this model (catalog id)")
+    ch.add_argument("--model-share-pct", type=float, default=0, metavar="PCT", help="share of calls moved (default 0)")
+    for p in (sw, sh, ch):
+        p.add_argument("--from", dest="period_from", metavar="DATE", help="first day of the period")
+        p.add_argument("--to", dest="period_to", metavar="DATE", help="last day of the period")
+        p.add_argument("--customers", type=int, default=5, help="customers shown (default 5)")
+        p.add_argument("--no-publish", dest="publish", action="store_false",
+                       help="do not refresh the published copy BI tools read (default: refresh it)")
+        _add_common(p, data_dir=False)
+    si.set_defaults(func=cmd_simulate)
 
     st = sub.add_parser("status", help="what is loaded, when, row counts, last build result",
                         description="Show raw tables with row counts, the last successful load of each dataset and "

@@ -5,8 +5,8 @@ folder beside the warehouse and then points `current` at it:
 
     <warehouse dir>/<name>.published/
         current -> snapshots/<UTC time>     (a symbolic link, swapped atomically)
-        snapshots/<UTC time>/<name>.duckdb  (schema marts: every mart table; read-only for readers)
-        snapshots/<UTC time>/parquet/<mart>.parquet
+        snapshots/<UTC time>/<name>.duckdb  (schemas marts and simulations: every table; read-only for readers)
+        snapshots/<UTC time>/parquet/<table>.parquet
         snapshots/<UTC time>/snapshot.json  (when, from which warehouse, row counts)
         snapshots/<UTC time>/blocklist.json (the budgets that block, for the SDK guard: ai_margin.sdk)
 
@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 KEEP = 2
-SCHEMA = "marts"
+# the marts, and the simulations (scenarios BI tools and the report read beside them)
+SCHEMAS = ("marts", "simulations")
 # How long the SDK guard may use a blocklist before fetching it again (env AI_MARGIN_BLOCKLIST_TTL).
 BLOCKLIST_TTL_SECONDS = 60
 
@@ -45,7 +46,8 @@ def current_snapshot(warehouse: Path) -> Path:
 
 
 def publish(warehouse: Path, say=print) -> Path:
-    """Copy every mart table into a new snapshot and make it `current`; returns the snapshot folder."""
+    """Copy every mart and simulation table into a new snapshot and make it `current`; returns the
+    snapshot folder."""
     import duckdb
 
     ttl = blocklist_ttl()  # checked before anything is written
@@ -57,22 +59,24 @@ def publish(warehouse: Path, say=print) -> Path:
     con = duckdb.connect()
     try:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
-            "order by 1", [SCHEMA]).fetchall()]
-        if not tables:
-            raise NothingToPublish(f"no tables in schema {SCHEMA} of {warehouse}: build first")
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'warehouse' "
+            "and list_contains(?, schema_name) order by 1, 2", [list(SCHEMAS)]).fetchall()
+        if not any(schema == "marts" for schema, _ in tables):
+            raise NothingToPublish(f"no tables in schema marts of {warehouse}: build first")
         con.execute(f"attach '{snapshot}' as snapshot")
-        con.execute(f"create schema snapshot.{SCHEMA}")
         counts = {}
-        for table in tables:
-            source = f'warehouse.{SCHEMA}."{table}"'
-            con.execute(f'create table snapshot.{SCHEMA}."{table}" as select * from {source}')
+        for schema in sorted({schema for schema, _ in tables}):
+            con.execute(f"create schema snapshot.{schema}")
+        for schema, table in tables:
+            source = f'warehouse.{schema}."{table}"'
+            con.execute(f'create table snapshot.{schema}."{table}" as select * from {source}')
             con.execute(f"copy {source} to '{folder / 'parquet' / (table + '.parquet')}' (format parquet)")
-            counts[table] = con.execute(f'select count(*) from snapshot.{SCHEMA}."{table}"').fetchone()[0]
+            counts[table] = con.execute(f'select count(*) from snapshot.{schema}."{table}"').fetchone()[0]
+        tables = [table for _, table in tables]
         blocked = _blocked(con) if "fct_budget_status" in tables else []
         (folder / "snapshot.json").write_text(json.dumps(
-            {"published_at": stamp, "warehouse": str(warehouse), "schema": SCHEMA, "rows": counts}, indent=1))
+            {"published_at": stamp, "warehouse": str(warehouse), "schemas": list(SCHEMAS), "rows": counts}, indent=1))
         (folder / "blocklist.json").write_text(
             blocklist_document(blocked, datetime.now(timezone.utc).isoformat(), ttl))
     except BaseException:
@@ -82,7 +86,7 @@ def publish(warehouse: Path, say=print) -> Path:
         con.close()
     _point_current_at(root, folder)
     _remove_old_snapshots(root)
-    say(f"Published {len(tables)} marts to {root / 'current'} (snapshot {stamp})")
+    say(f"Published {len(tables)} tables (marts, simulations) to {root / 'current'} (snapshot {stamp})")
     return folder
 
 

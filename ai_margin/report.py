@@ -309,6 +309,58 @@ class Report:
                 + self.alerts(since=week_start))
 
 
+    def decisions(self) -> str:
+        """The simulations (models/simulations/, `ai-margin simulate`): the improvement backlog, the best
+        comparable swap per feature, the price-shock drill and the change forecast beside the actuals."""
+        if not self.rows("select count(*) from duckdb_tables() where schema_name = 'simulations'")[0][0]:
+            return "<p>No simulations in this snapshot.</p>"
+        backlog = self.rows("select priority, kind, coalesce(feature, customer_id), action, usd_per_quarter "
+                            "from simulations.sim_margin_backlog order by priority limit 15")
+        swaps = self.rows("""
+            select feature, current_model, candidate_model, tier, score, current_cost_usd, projected_cost_usd,
+                   savings_per_quarter_usd
+            from simulations.sim_model_swap where is_comparable and not is_current_model and savings_usd > 0
+            qualify row_number() over (partition by feature order by savings_usd desc) = 1 order by feature""")
+        shock = self.rows("""
+            select feature, shock_provider || coalesce('/' || shock_model, '') || ' x' || round(shock_factor, 2),
+                   margin_before_pct, margin_after_pct, zone_before, zone_after, shock_cost_per_month_usd,
+                   array_to_string(swaps_back_to_floor, ', ')
+            from simulations.sim_price_shock order by shock_cost_per_month_usd desc, feature""")
+        html_out = (
+            _table("backlog", ["#", "kind", "feature / customer", "action", "USD a quarter"],
+                   [(p, k, who, a, _usd(d)) for p, k, who, a, d in backlog],
+                   "Margin-improvement backlog, ranked by dollars a quarter (sim_margin_backlog)")
+            + _table("swaps", ["feature", "now", "cheapest comparable", "tier", "MMLU", "cost now, USD",
+                               "cost then, USD", "saves a quarter, USD"],
+                     [(f, cur, cand, t, _num(sc), _usd(c), _usd(pc), _usd(sv))
+                      for f, cur, cand, t, sc, c, pc, sv in swaps],
+                     "Model swaps: each feature's calls at the cheapest model of its score tier (sim_model_swap)")
+            + _table("shock", ["feature", "shock", "margin %", "after", "zone", "after", "USD a month",
+                               "swaps back to the floor"],
+                     [(f, sc, _fmt_pct(b), _fmt_pct(a), zb, za, _usd(m), sw) for f, sc, b, a, zb, za, m, sw in shock],
+                     "Price-shock drill (sim_price_shock)"))
+        forecast = self.rows("""
+            select feature, margin_date, sum(gross_margin_usd) * 100 / nullif(sum(revenue_usd), 0),
+                   sum(forecast_margin_usd) * 100 / nullif(sum(revenue_usd), 0)
+            from simulations.sim_change_forecast
+            where feature in (select feature from simulations.sim_change_forecast where change_cost_usd <> 0)
+            group by all order by 1, 2""")
+        if not forecast:
+            return html_out + ("<p>No change scenario: <code>ai-margin simulate change --feature F "
+                               "--input-tokens-pct 40</code> draws its forecast here.</p>")
+        import plotly.graph_objects as go
+
+        fig = go.Figure()
+        for name in sorted({r[0] for r in forecast}):
+            mine = [r for r in forecast if r[0] == name]
+            for column, label, dash in ((2, "actual", None), (3, "forecast", "dash")):
+                fig.add_trace(go.Scatter(x=[r[1] for r in mine],
+                                         y=[None if r[column] is None else float(r[column]) for r in mine],
+                                         name=f"{name}: {label}", mode="lines", line={"dash": dash}))
+        return html_out + _chart("change-forecast", fig, "Daily margin %: actual and with the change (sim_change_forecast)",
+                                 y_title="%")
+
+
 SECTIONS: list[tuple[str, str, Callable[[Report], str]]] = [
     ("summary", "Summary", Report.summary),
     ("over-time", "Revenue, cost and margin over time", Report.over_time),
@@ -320,6 +372,7 @@ SECTIONS: list[tuple[str, str, Callable[[Report], str]]] = [
     ("alerts", "Alerts of the period", Report.alerts),
     ("budgets", "Budgets", Report.budgets),
     ("weekly-review", "Weekly review", Report.weekly_review),
+    ("decisions", "Decisions: swaps, price shock, change forecast", Report.decisions),
 ]
 
 

@@ -16,9 +16,10 @@ from conftest import run_cli
 
 
 def _marts(con, database: str) -> dict[str, int]:
-    tables = [r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = ? "
-                                        "and schema_name = 'marts' order by 1", [database]).fetchall()]
-    return {t: con.execute(f'select count(*) from "{database}".marts."{t}"').fetchone()[0] for t in tables}
+    """Row counts of the published tables: the marts and the simulations."""
+    tables = con.execute("select schema_name, table_name from duckdb_tables() where database_name = ? "
+                         "and schema_name in ('marts', 'simulations') order by 1, 2", [database]).fetchall()
+    return {t: con.execute(f'select count(*) from "{database}".{s}."{t}"').fetchone()[0] for s, t in tables}
 
 
 def test_readers_query_the_snapshot_while_a_run_builds(built_warehouse, small_dataset, tmp_path):

@@ -158,6 +158,11 @@ final as (
         workflow_id,
         input_tokens,
         output_tokens,
+        -- the token splits prices apply to (int_usage_token_mix_daily re-prices them for simulations)
+        cache_read_input_tokens,
+        cache_write_5m_input_tokens,
+        cache_write_1h_input_tokens,
+        reasoning_tokens,
         {%- for part in ['uncached_input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning',
                          'request_and_unit'] %}
         cast({{ part }}_cost_usd as {{ event_money_type() }}) as {{ part }}_cost_usd,

@@ -1,5 +1,5 @@
 -- Day x feature margins, rolling 3- and 7-day, with floor and zone: what the margin floor tests judge.
--- Nothing reads this mart (fct_margin_alerts reads int_feature_margin_rolling), so a failing floor test
+-- Nothing reads this mart (alerts and simulations read int_feature_margin_rolling), so a failing floor test
 -- never stops another model from building. USD.
 select
     cast(margin_date as date) as margin_date,

@@ -1,0 +1,99 @@
+-- The margin-improvement backlog: the cheaper comparable model for each feature (sim_model_swap), the
+-- features below their floor and the unprofitable customers over the simulation period, each with
+-- the dollars a quarter at stake, ranked.
+with period as (
+
+    {{ simulation_period() }}
+
+),
+
+best_swaps as (
+
+    select
+        'model_swap' as kind,
+        feature,
+        cast(null as varchar) as customer_id,
+        'move ' || feature || ' from ' || current_model || ' to ' || candidate_model
+            || printf(' (%s tier, MMLU %.1f vs %.1f)', tier, score, current_score) as action,
+        savings_per_quarter_usd as usd_per_quarter
+    from {{ ref('sim_model_swap') }}
+    where is_comparable and not is_current_model and savings_usd > 0
+    qualify row_number() over (partition by feature order by savings_usd desc, candidate_model) = 1
+
+),
+
+features as (
+
+    select
+        feature,
+        sum(revenue_usd) as revenue_usd,
+        sum(total_cost_usd) as total_cost_usd,
+        sum(gross_margin_usd) as margin_usd
+    from {{ ref('fct_margin_waterfall') }}, period
+    where margin_date between period.from_date and period.to_date
+    group by feature
+
+),
+
+floors as (
+
+    select feature, arg_max(margin_floor_pct, margin_date) as margin_floor_pct
+    from {{ ref('int_feature_margin_rolling') }}
+    group by feature
+
+),
+
+features_below_floor as (
+
+    select
+        'feature_below_floor' as kind,
+        features.feature,
+        cast(null as varchar) as customer_id,
+        printf('bring %s to its %.1f%% floor', features.feature, floors.margin_floor_pct) as action,
+        -- the margin missing to the floor: floor x revenue - margin, per quarter
+        {{ per_days('(floors.margin_floor_pct * features.revenue_usd * 0.01 - features.margin_usd)', 'period.days', 91) }}
+            as usd_per_quarter
+    from features
+    cross join period
+    inner join floors using (feature)
+    where features.margin_usd * 100 < floors.margin_floor_pct * features.revenue_usd
+
+),
+
+customers as (
+
+    select customer_id, sum(revenue_usd) as revenue_usd, sum(gross_margin_usd) as margin_usd
+    from {{ ref('fct_margin_waterfall') }}, period
+    where margin_date between period.from_date and period.to_date
+    group by customer_id
+
+),
+
+unprofitable_customers as (
+
+    select
+        'customer_unprofitable' as kind,
+        cast(null as varchar) as feature,
+        customer_id,
+        'stop losing money on ' || customer_id || ' (reprice, limit or re-route its usage)' as action,
+        {{ per_days('(-margin_usd)', 'period.days', 91) }} as usd_per_quarter
+    from customers
+    cross join period
+    where margin_usd < 0
+
+)
+
+select
+    row_number() over (order by usd_per_quarter desc, kind, feature, customer_id) as priority,
+    kind,
+    feature,
+    customer_id,
+    action,
+    usd_per_quarter
+from (
+    select * from best_swaps
+    union all
+    select * from features_below_floor
+    union all
+    select * from unprofitable_customers
+)
