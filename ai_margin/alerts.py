@@ -58,8 +58,9 @@ def format_alert(a: dict) -> str:
     threshold = f", threshold {_short(a['threshold'])}" if a.get("threshold") is not None else ""
     driver = f"; driver {a['primary_cost_driver']} ({_signed_usd(a['primary_cost_driver_change_usd'])}/day)" \
         if a.get("primary_cost_driver") else ""
+    note = f" [{a['note']}]" if a.get("note") else ""
     return (f"{a['alert_date']}  {a['severity'].upper():<8} {a['alert_type']:<30} {a['entity_type']} {a['entity_id']}: "
-            f"{a['metric']} = {_short(a['metric_value'])}{threshold}{change}, {a['trend']}{driver}")
+            f"{a['metric']} = {_short(a['metric_value'])}{threshold}{change}, {a['trend']}{driver}{note}")
 
 
 def _short(value) -> str:

@@ -4,8 +4,9 @@
     they are never summed into money. Day windows are ranges of whole days over dates (`range between 6
     preceding`): an interval would cast the dates to timestamps, and each window would sort the rows apart. -#}
 
-{#- The columns every detector returns, from its last CTE. -#}
-{% macro alert_rows(relation) %}
+{#- The columns every detector returns, from its last CTE; `note` says what the comparison rests on where
+    a reader needs it (a new configuration period, say). -#}
+{% macro alert_rows(relation, note='null') %}
 select
     cast(alert_date as date) as alert_date,
     cast(alert_type as varchar) as alert_type,
@@ -16,6 +17,7 @@ select
     cast(metric_value as decimal(38, 10)) as metric_value,
     cast(threshold as decimal(38, 10)) as threshold,
     cast(baseline_value as decimal(38, 10)) as baseline_value,
+    cast({{ note }} as varchar) as note,
     coalesce(is_on, false) as is_on
 from {{ relation }}
 {% endmacro %}

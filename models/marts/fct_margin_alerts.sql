@@ -145,6 +145,7 @@ final as (
             when started.metric_value < started.baseline_value then 'falling'
             else 'flat'
         end as varchar) as trend,
+        started.note,
         cast(drivers.primary_cost_driver as varchar) as primary_cost_driver,
         cast(drivers.primary_cost_driver_change_usd as {{ money_type() }}) as primary_cost_driver_change_usd
     from identified as started
