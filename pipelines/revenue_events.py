@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -60,11 +60,17 @@ def _check(record: dict) -> tuple[dict | None, str | None]:
     if kind not in KINDS:
         return None, f"unknown kind {kind!r}"
     try:
-        occurred = str(record["occurred_at"])
-        occurred_at = datetime.fromtimestamp(float(occurred)) if occurred.replace(".", "", 1).isdigit() \
-            else datetime.fromisoformat(occurred.replace("Z", "+00:00"))
-    except ValueError:
+        occurred = str(record["occurred_at"]).strip()
+        # unix seconds are UTC; a date alone is a UTC day; a time of day needs its offset (the contract's),
+        # never the time zone of the machine that loads it
+        occurred_at = datetime.fromtimestamp(float(occurred), tz=timezone.utc) \
+            if occurred.replace(".", "", 1).isdigit() else datetime.fromisoformat(occurred.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
         return None, "occurred_at is not a timestamp"
+    if occurred_at.tzinfo is None:
+        if len(occurred) > 10:
+            return None, "occurred_at has no UTC offset"
+        occurred_at = occurred_at.replace(tzinfo=timezone.utc)
     return {
         "event_id": str(record["event_id"]), "occurred_at": occurred_at, "customer_id": str(record["customer_id"]),
         "amount_minor": int(minor), "currency": currency, "kind": kind,

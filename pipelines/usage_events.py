@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -218,15 +218,26 @@ INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UBIGINT")
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What a usage record may hold (config `sources.usage_events.*`, docs/inputs.md); beyond it, the
+    record is quarantined with the reason."""
+    max_tokens_per_call: int = 100_000_000
+    max_future_minutes: int = 24 * 60  # clocks differ; a day ahead is a wrong clock or a wrong unit
+    min_occurred_at: str = "2015-01-01"
+
+
 class UsageFileReader:
     """Turns one file into (valid events, quarantined rows) Arrow tables with DuckDB queries.
 
     Each file gets a view `src` with `_row` (1-based line or row number) and one expression per
     source field; typing and validation then run as one vectorised query over it."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[str]] | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[str]] | None = None,
+                 bounds: Bounds | None = None):
         self.con = con
         self.attribute_names = {**ATTRIBUTE_NAMES, **(attribute_names or {})}
+        self.bounds = bounds or Bounds()
         con.execute("set TimeZone = 'UTC'")
 
     # -- per format -------------------------------------------------------------------------------
@@ -327,7 +338,8 @@ class UsageFileReader:
         if target == "TIMESTAMPTZ" and t.startswith("TIMESTAMP"):
             return f"cast({src} as timestamptz)", None  # naive timestamps are read as UTC
         if target == "TIMESTAMPTZ" and (t in INTEGER_TYPES or t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")):
-            return f"to_timestamp(cast({src} as double))", None
+            typed = f"try(to_timestamp(cast({src} as double)))"  # 1e15 seconds is no time: null, quarantined
+            return typed, f"{src} is not null and ({typed}) is null"
         if target == "DOUBLE" and (t in INTEGER_TYPES or t == "FLOAT" or t.startswith("DECIMAL")):
             return f"cast({src} as double)", None
         if target == "JSON":
@@ -336,9 +348,12 @@ class UsageFileReader:
             typed = f"case when json_valid({src}) and starts_with(ltrim({src}), '{{') then {src} end"
             return typed, f"{src} is not null and ({typed}) is null"
         text = f"nullif(trim(cast({src} as varchar)), '')"
-        if target == "TIMESTAMPTZ":
+        if target == "TIMESTAMPTZ":  # unix seconds, or text (read() requires its offset)
             typed = (f"case when regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') "
-                     f"then to_timestamp(cast({text} as double)) else try_cast({text} as timestamptz) end")
+                     f"then try(to_timestamp(cast({text} as double))) else try_cast({text} as timestamptz) end")
+        elif target == "BIGINT":
+            # a whole number only: 12.7 tokens is a bad record, not 13
+            typed = f"case when regexp_full_match({text}, '[+-]?[0-9]+(\\.0*)?') then try_cast(split_part({text}, '.', 1) as bigint) end"
         else:
             typed = f"try_cast({text} as {target})"
         return typed, f"{text} is not null and ({typed}) is null"
@@ -376,6 +391,13 @@ class UsageFileReader:
             for _, bad in typed_parts:
                 if bad:
                     checks.append(f"case when {bad} then '{name} is not {what}' end")
+            if target == "TIMESTAMPTZ" and not source.naive_timestamps_are_utc:
+                for c in present:
+                    # a time of day without its offset (the contract requires one): which day is it?
+                    if c.sql_type.upper() == "VARCHAR":
+                        checks.append(f"case when length(trim({c.expr})) > 10 and not regexp_full_match("
+                                      f"trim({c.expr}), '-?[0-9]+(\\.[0-9]+)?') and not regexp_matches(trim({c.expr}), "
+                                      f"'([zZ]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') then '{name} has no UTC offset' end")
         invariants = [
             *(f"case when {c} < 0 then 'negative {c}' end" for c in COUNTS),
             "case when cache_read_input_tokens + cache_creation_input_tokens > input_tokens "
@@ -384,6 +406,13 @@ class UsageFileReader:
             "then 'cache_creation_1h_input_tokens exceed cache_creation_input_tokens' end",
             "case when reasoning_output_tokens > output_tokens then 'reasoning_output_tokens exceed output_tokens' end",
             "case when quantity < 0 then 'negative quantity' end",
+            # bounds (docs/inputs.md): one stray value must not overflow a sum or stretch every date range
+            *(f"case when {c} > {self.bounds.max_tokens_per_call} then '{c} above {self.bounds.max_tokens_per_call:,}' end"
+              for c in COUNTS),
+            f"case when occurred_at > now() + interval '{self.bounds.max_future_minutes} minutes' "
+            "then 'occurred_at in the future' "
+            f"when occurred_at < timestamptz '{self.bounds.min_occurred_at}' "
+            f"then 'occurred_at before {self.bounds.min_occurred_at}' end",
             "case when reported_cost < 0 then 'negative reported_cost' end",
             "case when reported_cost is not null and coalesce(trim(reported_cost_currency), '') = '' "
             "then 'reported_cost without reported_cost_currency' end",
@@ -479,16 +508,19 @@ FILES_HINTS = dict(table_name="usage_files", write_disposition="merge", primary_
 
 @dlt.source(name="usage_events", max_table_nesting=0)
 def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | None = None,
-                 attribute_names: dict | None = None):
+                 attribute_names: dict | None = None, max_tokens_per_call: int = Bounds.max_tokens_per_call,
+                 max_future_minutes: int = Bounds.max_future_minutes, min_occurred_at: str = Bounds.min_occurred_at):
     """All usage files under `usage_dir` (config `sources.usage_events.usage_dir`). `attribute_names`
     (config `sources.usage_events.attribute_names`) says where OpenTelemetry spans, LiteLLM logs and
     Langfuse exports keep the customer, feature, prompt version, environment and workflow: a field's
-    list replaces the default (pipelines/usage_formats.py)."""
+    list replaces the default (pipelines/usage_formats.py). A record beyond the bounds (tokens per call,
+    how far in the future or the past it happened) is quarantined."""
     unknown = set(attribute_names or {}) - set(ATTRIBUTE_NAMES)
     if unknown:
         raise ValueError(f"sources.usage_events.attribute_names: unknown field(s) {sorted(unknown)}; "
                          f"known: {sorted(ATTRIBUTE_NAMES)}")
-    resource = usage_files(usage_dir, report or UsageLoadReport(), attribute_names or {})
+    bounds = Bounds(int(max_tokens_per_call), int(max_future_minutes), str(date.fromisoformat(str(min_occurred_at))))
+    resource = usage_files(usage_dir, report or UsageLoadReport(), attribute_names or {}, bounds)
     loaded_before = dlt.current.source_state().get("resources", {}).get(resource.name, {}).get("files")
     if not loaded_before:
         resource.apply_hints(write_disposition="append")
@@ -497,7 +529,7 @@ def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | No
 
 @dlt.resource(name="usage_events", table_name="usage_events", primary_key="event_id",
               write_disposition=EVENTS_WRITE_DISPOSITION, max_table_nesting=0)
-def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict) -> Iterator:
+def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict, bounds: Bounds) -> Iterator:
     """Valid events as Parquet files (imported by dlt as they are); quarantined rows and the per-file
     log as table variants of this resource."""
     root = Path(usage_dir)
@@ -531,7 +563,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict) 
             return digest, None, None, None  # touched, not changed
         con = db.cursor()  # own temp objects per file
         try:
-            return digest, *UsageFileReader(con, attribute_names).read(path, rel, digest, out_file(n))
+            return digest, *UsageFileReader(con, attribute_names, bounds).read(path, rel, digest, out_file(n))
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
         finally:

@@ -74,6 +74,7 @@ class Source:
     not_usage: int = 0  # records that are no model call (other spans): counted, not loaded
     csv_rejects: bool = False  # DuckDB's CSV reader keeps the lines it could not split
     has_content_columns: bool = False
+    naive_timestamps_are_utc: bool = False  # a format whose timestamps carry no offset and are UTC
 
 
 def _first_attribute(names: list[str]) -> str:
@@ -371,7 +372,7 @@ def langfuse_source(con: duckdb.DuckDBPyConnection, base: Source, attribute_name
         or "false",
         raw_text="cast(to_json(struct_pack(" + ", ".join(
             f"{sql_ident(k)} := src.{base.columns[k].expr}" for k in kept if k in base.columns) + ")) as varchar)",
-        not_usage=not_usage, csv_rejects=base.csv_rejects)
+        not_usage=not_usage, csv_rejects=base.csv_rejects, naive_timestamps_are_utc=True)
 
 
 _LANGFUSE_CACHE_READ = (["'$.input_cached_tokens'", "'$.cache_read_input_tokens'", "'$.input_cache_read'"],)
