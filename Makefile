@@ -28,8 +28,11 @@ demo: $(STAMP)
 	$(BIN)/ai-margin run --data-dir $(DEMO_DIR)
 	$(BIN)/ai-margin summary
 
+# sqlfluff (.sqlfluff): the dbt templater renders each model against profiles.yml's in-memory `lint` target, so
+# linting needs no warehouse and touches none; --processes 0 runs one process per core
 test: $(STAMP) browser
 	$(BIN)/ruff check ai_margin pipelines tests
+	$(BIN)/sqlfluff lint models tests/sql analyses --processes 0
 	$(BIN)/python -m pytest
 
 # The report's test opens it in a real headless Chromium: Debian's, installed where missing

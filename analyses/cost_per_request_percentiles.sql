@@ -28,8 +28,8 @@ with reporting_window as (
 period as (
 
     select
-        {% if var('from_date', none) %}cast('{{ var("from_date") }}' as date){% else %}from_date{% endif %} as from_date,
-        {% if var('to_date', none) %}cast('{{ var("to_date") }}' as date){% else %}to_date{% endif %} as to_date
+        {% if var('from_date', none) %}cast('{{ var("from_date") }}' as date) as {% endif %}from_date,
+        {% if var('to_date', none) %}cast('{{ var("to_date") }}' as date) as {% endif %}to_date
     from reporting_window
 
 ),
@@ -75,7 +75,8 @@ select
     {{ margin_pct('totals.gross_margin_usd', 'totals.revenue_usd') }} as gross_margin_pct,
     {{ margin_pct_at_cost_per_request('totals.revenue_usd', 'totals.total_cost_usd - totals.usage_cost_usd',
                                       'totals.requests', 'percentiles.p95_cost_per_request_usd') }} as p95_margin_pct,
-    cast({{ money_per('totals.usage_cost_usd', 'totals.requests') }} as {{ money_type() }}) as mean_usage_cost_per_request_usd,
+    cast({{ money_per('totals.usage_cost_usd', 'totals.requests') }} as {{ money_type() }})
+        as mean_usage_cost_per_request_usd,
     percentiles.p95_cost_per_request_usd,
     percentiles.p50_cost_per_request_usd,
     percentiles.p99_cost_per_request_usd,

@@ -33,8 +33,8 @@ budget_alerts as (
     select
         usage_date as alert_date, 'budget_exceeded' as alert_type, 'critical' as severity, 'budget' as entity_type,
         -- one entity per budget period, so a new period's breach is not held back by the last one's cooldown
-        budget_id || ' (' || period_start || ')' as entity_id, period || ' spend, USD' as metric, cumulative_usd as metric_value,
-        amount_usd as threshold, null as baseline_value,
+        budget_id || ' (' || period_start || ')' as entity_id, period || ' spend, USD' as metric,
+        cumulative_usd as metric_value, amount_usd as threshold, null as baseline_value,
         cumulative_usd >= amount_usd as is_on
     from judged
     union all

@@ -50,7 +50,7 @@ cost_series as (
 -- series' maxima: cheaper than a window over every series.
 judged_cost_series as (
 
-    select * from cost_series
+    select * from cost_series  -- read again, in its own scope, by the subquery -- noqa: AL04
     where (entity_type, entity_id) in (
         select entity_type, entity_id from cost_series
         group by all

@@ -25,8 +25,8 @@ customer_rolling as (
     select
         customer_days.*,
         customers.signup_date,
-        sum(revenue_usd - coalesce(customer_restated.restated_usd, 0)) over (by_day range between 6 preceding and current row)
-            as own_revenue_7d_usd,
+        sum(revenue_usd - coalesce(customer_restated.restated_usd, 0))
+            over (by_day range between 6 preceding and current row) as own_revenue_7d_usd,
         sum(total_cost_usd) over (by_day range between 6 preceding and current row) as total_cost_7d_usd,
         min(margin_date) over (partition by customer_id) as first_margin_date,
         -- a paying customer: revenue recognised on this day or before (of either sign)

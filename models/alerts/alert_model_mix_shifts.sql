@@ -18,18 +18,20 @@ model_shares as (
         coalesce(today.requests, 0) / nullif(sum(coalesce(today.requests, 0)) over day_feature, 0) as share_today,
         coalesce(base.requests, 0) / nullif(sum(coalesce(base.requests, 0)) over day_feature, 0) as share_baseline,
         sum(coalesce(today.requests, 0)) over day_feature as requests_today
-    from (select distinct usage_date, feature from feature_models) as days
+    from (select distinct usage_date, feature from feature_models) as days  -- joined by using -- noqa: ST11
     left join feature_models as today using (usage_date, feature)
     full join (
-        select days.usage_date, days.feature, history.model, sum(history.requests) as requests
-        from (select distinct usage_date, feature from feature_models) as days
+        select base_days.usage_date, base_days.feature, history.model, sum(history.requests) as requests
+        from (select distinct usage_date, feature from feature_models) as base_days
         inner join feature_models as history
-            on history.feature = days.feature
-            and history.usage_date between days.usage_date - 7 and days.usage_date - 1
+            on history.feature = base_days.feature
+            and history.usage_date between base_days.usage_date - 7 and base_days.usage_date - 1
         group by all
     ) as base
         on base.usage_date = today.usage_date and base.feature = today.feature and base.model = today.model
-    window day_feature as (partition by coalesce(today.usage_date, base.usage_date), coalesce(today.feature, base.feature))
+    window day_feature as (
+        partition by coalesce(today.usage_date, base.usage_date), coalesce(today.feature, base.feature)
+    )
 
 ),
 

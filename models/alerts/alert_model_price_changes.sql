@@ -21,8 +21,8 @@ price_changes as (
         output_usd_per_mtok as metric_value,
         null as threshold,
         prev_output_usd_per_mtok as baseline_value,
-        input_usd_per_mtok is distinct from prev_input_usd_per_mtok
-            or output_usd_per_mtok is distinct from prev_output_usd_per_mtok as is_on
+        (input_usd_per_mtok is distinct from prev_input_usd_per_mtok)
+            or (output_usd_per_mtok is distinct from prev_output_usd_per_mtok) as is_on
     from prices
     where prev_input_usd_per_mtok is not null or prev_output_usd_per_mtok is not null
 

@@ -32,7 +32,7 @@ final as (
         cast(sum(effective_cost_usd) as {{ money_type() }}) as usage_cost_usd,
         cast(quantile_disc(effective_cost_usd, 0.95) as {{ money_type() }}) as p95_cost_per_request_usd
     from requests
-    group by grouping sets ((feature), (customer_id))
+    group by grouping sets ((feature), (customer_id))  -- sqlfluff's duckdb dialect cannot parse these -- noqa: PRS
 
 )
 

@@ -17,7 +17,7 @@ with daily as (
             sum(requests) over (partition by usage_date, feature, model) as model_requests,
             sum(requests) over (partition by usage_date, feature, prompt_version) as prompt_requests
         from {{ ref('int_usage_cost_drivers_daily') }}
-    )
+    ) as drivers
     group by usage_date, feature
 
 ),
@@ -28,8 +28,8 @@ changes as (
         *,
         lag(model) over by_day as previous_model,
         lag(prompt_version) over by_day as previous_prompt_version,
-        lag(model) over by_day is distinct from model
-            or lag(prompt_version) over by_day is distinct from prompt_version as begins_period
+        (lag(model) over by_day is distinct from model)
+            or (lag(prompt_version) over by_day is distinct from prompt_version) as begins_period
     from daily
     window by_day as (partition by feature order by usage_date)
 

@@ -61,7 +61,8 @@ rolling as (
         row_number() over by_day as day_number,
         {% for days in [3, 7] %}
         sum(revenue_usd) over (by_day rows between {{ days - 1 }} preceding and current row) as revenue_{{ days }}d_usd,
-        sum(total_cost_usd) over (by_day rows between {{ days - 1 }} preceding and current row) as total_cost_{{ days }}d_usd,
+        sum(total_cost_usd) over (by_day rows between {{ days - 1 }} preceding and current row)
+            as total_cost_{{ days }}d_usd{{ "," if not loop.last }}
         {% endfor %}
     from dense
     window by_day as (partition by feature order by margin_date)

@@ -20,8 +20,9 @@ starts as (
         matched.provider,
         matched.model,
         unnest(flatten([
-            {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] %}
-            coalesce(list_transform(catalog.{{ field }}_tiers, lambda t: t.start), []){{ "," if not loop.last }}
+            {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok',
+                             'cache_write_1h_mtok'] %}
+            coalesce(list_transform(catalog.{{ field }}_tiers, lambda t: t['start']), []){{ "," if not loop.last }}
             {% endfor %}
         ])) as tier_start
     from matched

@@ -138,7 +138,7 @@ final as (
         cast(coalesce(
             override_{{ price }},
             coalesce(
-                struct_extract(list_filter({{ field }}_tiers, lambda t: t.start <= context_tier_start)[1], 'price'),
+                struct_extract(list_filter({{ field }}_tiers, lambda t: t['start'] <= context_tier_start)[1], 'price'),
                 catalog_base_{{ price }}
             ) * tier_multiplier * (1 - override_discount_pct * 0.01)
         ) as decimal(38, 12)) as {{ price }},

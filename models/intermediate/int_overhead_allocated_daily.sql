@@ -31,12 +31,12 @@ pool_days as (
         coalesce(layers.cost_layer, 'other') as cost_layer,
         pools.feature as pool_feature,
         pools.allocation_basis,
-        pools.period_start + cast(day_index as integer) as cost_date,
+        pools.period_start + cast(days.day_index as integer) as cost_date,
         pools.currency,
         -- whole minor units per day; the remainder goes to the first days
         sign(pools.amount_minor) * (
             abs(pools.amount_minor) // pools.period_days
-            + case when day_index < abs(pools.amount_minor) % pools.period_days then 1 else 0 end
+            + case when days.day_index < abs(pools.amount_minor) % pools.period_days then 1 else 0 end
         ) as amount_minor
     from (
         select
@@ -46,7 +46,7 @@ pool_days as (
         from pools
     ) as pools
     left join layers on pools.cost_pool = layers.cost_pool,
-    range(pools.period_days) as days(day_index)
+    range(pools.period_days) as days(day_index)  -- a column alias list, as DuckDB's docs write it -- noqa: LT01
 
 ),
 

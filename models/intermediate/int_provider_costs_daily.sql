@@ -45,7 +45,7 @@ days as (
         cast(charge_period_start as date) + cast(day_index as integer) as cost_date,
         {{ split_evenly('billed_cost', 'period_days', 'day_index') }} as billed_cost_part,
         {{ split_evenly('effective_cost', 'period_days', 'day_index') }} as effective_cost_part
-    from (select *, unnest(range(period_days)) as day_index from periods)
+    from (select *, unnest(range(period_days)) as day_index from periods) as period_rows
 
 ),
 

@@ -44,7 +44,7 @@ price_fingerprints as (
         provider, model, service_tier, usage_date,
         cast(md5_number(string_agg(cast(resolved as varchar), '|' order by context_tier_start)) >> 64 as ubigint)
             as price_fingerprint
-    from {{ ref('int_model_prices_resolved') }} as resolved
+    from {{ ref('int_model_prices_resolved') }} as resolved  -- the alias is the whole row, hashed above -- noqa: AL05
     group by all
 
 ),
@@ -134,8 +134,9 @@ costed as (
             as output_cost_usd,
         case when app_cache_hit then 0 else {{ token_cost('reasoning_tokens', 'output_price') }} end
             as reasoning_cost_usd,
-        case when app_cache_hit then 0 else cast(coalesce(usd_per_request, 0) + coalesce(unit_cost_usd, 0) as {{ money_type() }}) end
-            as request_and_unit_cost_usd
+        case when app_cache_hit then 0
+            else cast(coalesce(usd_per_request, 0) + coalesce(unit_cost_usd, 0) as {{ money_type() }})
+        end as request_and_unit_cost_usd
     from joined
 
 ),

@@ -1,5 +1,5 @@
--- Each (provider, model) seen in usage (or on a provider bill) mapped to a catalog model, exactly as genai-prices looks it up:
--- the first model in catalog order one of whose rules matches in every clause.
+-- Each (provider, model) seen in usage (or on a provider bill) mapped to a catalog model, exactly as genai-prices
+-- looks it up: the first model in catalog order one of whose rules matches in every clause.
 -- Dated snapshots, Bedrock/Azure names and case are handled by the catalog's own match rules.
 -- Models named on provider bills are matched too, so that a bill's model and the usage's meet on the
 -- catalog model id when reconciling by model (int_inference_cost_reconciled).

@@ -8,7 +8,7 @@
 
 with tier_starts as (
 
-    select list_sort(list_distinct(flatten(list(list_transform(input_mtok_tiers, lambda t: t.start)))))
+    select list_sort(list_distinct(flatten(list(list_transform(input_mtok_tiers, lambda t: t['start'])))))
         as starts
     from {{ ref('stg_model_prices__prices') }}
     where input_mtok_tiers is not null

@@ -63,7 +63,8 @@ final as (
             when coalesce(totals.revenue_usd, 0) = 0 and coalesce(totals.total_cost_usd, 0) = 0 then 'no_activity'
             when coalesce(totals.revenue_usd, 0) <= 0 then 'unprofitable'
             when totals.gross_margin_usd * 100 > totals.revenue_usd * {{ var('break_even_band_pct') }} then 'profitable'
-            when totals.gross_margin_usd * 100 < -totals.revenue_usd * {{ var('break_even_band_pct') }} then 'unprofitable'
+            when totals.gross_margin_usd * 100 < -totals.revenue_usd * {{ var('break_even_band_pct') }}
+                then 'unprofitable'
             else 'break_even'
         end as varchar) as profitability,
         cast({{ money_per('totals.usage_cost_usd', 'totals.requests') }} as {{ money_type() }})

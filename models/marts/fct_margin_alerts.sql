@@ -24,8 +24,10 @@ started as (
     select * from conditions
     where is_on
         and not was_on_recently
-        and (judged_days_before > 0
-             or alert_type not in ('feature_margin_red_3d', 'feature_margin_yellow_7d', 'customer_cost_to_revenue_high'))
+        and (
+            judged_days_before > 0
+            or alert_type not in ('feature_margin_red_3d', 'feature_margin_yellow_7d', 'customer_cost_to_revenue_high')
+        )
 
 ),
 
@@ -94,9 +96,14 @@ driver_costs as (
         sum(token_cost) filter (where usage_date = alert_date) as cost_today_usd,
         sum(token_cost) filter (where usage_date < alert_date) / {{ driver_days }} as cost_baseline_usd
     from (
-        unpivot (select alert_id, alert_date, usage_date,
-                 {% for t in token_types %}{{ t }}_cost_usd as {{ t }}{{ "," if not loop.last }}{% endfor %}
-                 from alert_usage)
+        unpivot (
+            select
+                alert_id, alert_date, usage_date,
+                {% for t in token_types %}
+                {{ t }}_cost_usd as {{ t }}{{ "," if not loop.last }}
+                {% endfor %}
+            from alert_usage
+        )
         on {{ token_types | join(', ') }} into name token_type value token_cost
     )
     group by all

@@ -88,7 +88,8 @@ overhead as (
         overhead.feature,
         sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'orchestration')
             as orchestration_overhead_cost_usd,
-        sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'infrastructure') as infrastructure_cost_usd,
+        sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'infrastructure')
+            as infrastructure_cost_usd,
         sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'support') as support_cost_usd,
         sum(overhead.overhead_cost_usd) filter (where overhead.cost_layer = 'other') as other_overhead_cost_usd
     from {{ ref('int_overhead_allocated_daily') }} as overhead, reporting_window
@@ -171,7 +172,7 @@ combined as (
         select * from feature_revenue
         union all by name
         select * from overhead
-    )
+    ) as parts
     -- parts without a column (revenue-only or overhead-only rows) contribute nulls, summed as zero
     group by margin_date, customer_id, feature
 

@@ -18,7 +18,9 @@ final as (
         cast(sum(effective_cost_usd) as {{ money_type() }}) as effective_cost_usd,
         cast(sum(reconciliation_residual_usd) as {{ money_type() }}) as residual_usd,
         case when sum(estimated_cost_usd) <> 0
-            then round(cast(sum(reconciliation_residual_usd) as double) / cast(sum(estimated_cost_usd) as double) * 100, 4)
+            then round(
+                cast(sum(reconciliation_residual_usd) as double) / cast(sum(estimated_cost_usd) as double) * 100, 4
+            )
         end as residual_pct_of_estimate
     from reconciled
     group by usage_date, provider

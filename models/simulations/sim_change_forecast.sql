@@ -15,8 +15,13 @@ scenario as (
 
     select
         nullif('{{ var("change_feature", "") }}', '') as feature,
-        greatest(coalesce(cast(nullif('{{ var("change_from", "") }}', '') as date), period.from_date), period.from_date)
-            as from_date,
+        greatest(
+            coalesce(
+                cast(nullif('{{ var("change_from", "") }}', '') as date),
+                period.from_date
+            ),
+            period.from_date
+        ) as from_date,
         1 + cast('{{ var("change_input_tokens_pct", 0) }}' as decimal(18, 6)) / 100 as input_scale,
         1 + cast('{{ var("change_output_tokens_pct", 0) }}' as decimal(18, 6)) / 100 as output_scale,
         1 + cast('{{ var("change_reasoning_tokens_pct", 0) }}' as decimal(18, 6)) / 100 as reasoning_scale,

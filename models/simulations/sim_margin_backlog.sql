@@ -18,7 +18,7 @@ best_swaps as (
         savings_per_quarter_usd as usd_per_quarter
     from {{ ref('sim_model_swap') }}
     where is_comparable and not is_current_model and savings_usd > 0
-    qualify row_number() over (partition by feature order by savings_usd desc, candidate_model) = 1
+    qualify row_number() over (partition by feature order by savings_usd desc, candidate_model asc) = 1
 
 ),
 
@@ -51,8 +51,8 @@ features_below_floor as (
         cast(null as varchar) as customer_id,
         printf('bring %s to its %.1f%% floor', features.feature, floors.margin_floor_pct) as action,
         -- the margin missing to the floor: floor x revenue - margin, per quarter
-        {{ per_days('(floors.margin_floor_pct * features.revenue_usd * 0.01 - features.margin_usd)', 'period.days', 91) }}
-            as usd_per_quarter
+        {{ per_days('(floors.margin_floor_pct * features.revenue_usd * 0.01 - features.margin_usd)',
+                    'period.days', 91) }} as usd_per_quarter
     from features
     cross join period
     inner join floors using (feature)
@@ -84,7 +84,7 @@ unprofitable_customers as (
 )
 
 select
-    row_number() over (order by usd_per_quarter desc, kind, feature, customer_id) as priority,
+    row_number() over (order by usd_per_quarter desc, kind asc, feature asc, customer_id asc) as priority,
     kind,
     feature,
     customer_id,
@@ -96,4 +96,4 @@ from (
     select * from features_below_floor
     union all
     select * from unprofitable_customers
-)
+) as actions

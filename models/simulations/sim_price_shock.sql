@@ -15,7 +15,8 @@ mix as (
         mix.*,
         matched.catalog_model_id,
         mix.provider = scenario.shock_provider
-            and (scenario.shock_model is null or scenario.shock_model in (mix.model, matched.catalog_model_id)) as is_shocked
+            and (scenario.shock_model is null or scenario.shock_model in (mix.model, matched.catalog_model_id))
+            as is_shocked
     from {{ ref('int_usage_token_mix_daily') }} as mix
     cross join scenario
     left join {{ ref('int_usage_models_matched') }} as matched using (provider, model)

@@ -6,6 +6,7 @@
 with percentiles as (
     select * from {{ ref('int_cost_per_request_percentiles') }}
 ),
+
 feature_totals as (
     select 'feature' as grain, feature as group_id, sum(requests) as requests,
            sum(inference_cost_usd + orchestration_usage_cost_usd) as usage_cost_usd
@@ -13,6 +14,7 @@ feature_totals as (
     group by feature
     having sum(requests) > 0
 ),
+
 customer_totals as (
     select 'customer' as grain, customer_id as group_id, sum(requests) as requests,
            sum(inference_cost_usd + orchestration_usage_cost_usd) as usage_cost_usd
@@ -20,11 +22,13 @@ customer_totals as (
     group by customer_id
     having sum(requests) > 0
 ),
+
 marts as (
     select * from feature_totals
     union all
     select * from customer_totals
 )
+
 select marts.grain, marts.group_id, marts.requests, percentiles.requests as percentile_requests,
        marts.usage_cost_usd, percentiles.usage_cost_usd as percentile_usage_cost_usd
 from marts

@@ -2,7 +2,7 @@
 -- each call must get exactly one price.
 select a.provider, a.model, a.service_tier, a.valid_from, b.valid_from as overlapping_from
 from {{ ref('model_price_overrides') }} as a
-join {{ ref('model_price_overrides') }} as b
+inner join {{ ref('model_price_overrides') }} as b
     on lower(a.provider) = lower(b.provider)
     and lower(a.model) = lower(b.model)
     and (a.service_tier is not distinct from b.service_tier or a.service_tier is null or b.service_tier is null)

@@ -9,9 +9,11 @@ with daily as (
     from {{ ref('int_revenue_recognized_daily') }}
     group by all
 ),
+
 monthly as (
     select revenue_month, customer_id, currency, recognized_minor from {{ ref('fct_revenue_recognized_monthly') }}
 )
+
 select *
 from daily
 full outer join monthly using (revenue_month, customer_id, currency)

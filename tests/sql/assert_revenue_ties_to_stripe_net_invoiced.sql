@@ -9,12 +9,15 @@
 with all_invoices as (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
+
 voided as (
     select invoice_id from all_invoices where status = 'void'
 ),
+
 written_off as (
     select invoice_id from all_invoices where status = 'uncollectible' or marked_uncollectible_at is not null
 ),
+
 refunds as (
     select
         refunds.*,
@@ -28,6 +31,7 @@ refunds as (
         and not exists (select 1 from {{ ref('stg_stripe__credit_note_refunds') }} as through_note
                         where through_note.refund_id = refunds.refund_id)
 ),
+
 stripe_net as (
     select currency, cast(total_excluding_tax_minor as hugeint) as amount_minor
     from all_invoices
@@ -36,7 +40,14 @@ stripe_net as (
     select currency, -cast(total_excluding_tax_minor as hugeint)
     from {{ ref('stg_stripe__credit_notes') }}
     where status = 'issued'
-        and (invoice_id is null or invoice_id not in (select invoice_id from written_off union select invoice_id from voided))
+        and (
+            invoice_id is null
+            or invoice_id not in (
+                select invoice_id from written_off
+                union
+                select invoice_id from voided
+            )
+        )
     union all
     select refunds.currency, -case when invoices.total_minor > 0
         then (2 * cast(refunds.amount_minor as hugeint) * invoices.total_excluding_tax_minor + invoices.total_minor)
@@ -47,9 +58,11 @@ stripe_net as (
     where refunds.refunded_invoice_id is not null
         and refunds.refunded_invoice_id not in (select invoice_id from written_off)
 ),
+
 expected as (
     select currency, sum(amount_minor) as amount_minor from stripe_net group by currency
 ),
+
 recognized as (
     select recognized.original_currency as currency, sum(recognized.original_amount_minor) as amount_minor
     from {{ ref('int_revenue_recognized_daily') }} as recognized
@@ -59,6 +72,7 @@ recognized as (
         and (lines.invoice_id is null or lines.invoice_id not in (select invoice_id from written_off))
     group by recognized.original_currency
 )
+
 select expected.currency, expected.amount_minor as stripe_net_minor, recognized.amount_minor as recognized_minor
 from expected
 full outer join recognized using (currency)

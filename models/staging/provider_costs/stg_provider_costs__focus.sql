@@ -22,7 +22,8 @@ cleaned as (
         {% for col in ['billed_cost', 'effective_cost', 'list_cost', 'charge_category', 'charge_period_start',
                        'charge_period_end', 'billing_currency', 'provider_name', 'service_name',
                        'charge_description', 'sub_account_id', 'sku_meter'] %}
-        case when upper(trim({{ col }})) in ('', 'NULL') then null else trim({{ col }}) end as {{ col }}{{ "," if not loop.last }}
+        case when upper(trim({{ col }})) in ('', 'NULL') then null else trim({{ col }}) end
+            as {{ col }}{{ "," if not loop.last }}
         {% endfor %}
     from source
 

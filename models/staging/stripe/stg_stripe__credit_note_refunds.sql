@@ -9,7 +9,7 @@ with source as (
 listed as (
 
     select id as credit_note_id, r ->> 'refund' as refund_id
-    from (select id, unnest(cast(refunds as json[])) as r from source)
+    from (select id, unnest(cast(refunds as json[])) as r from source) as unnested
 
 ),
 
@@ -20,7 +20,7 @@ final as (
         select * from listed
         union all
         select id, refund from source where refund is not null
-    )
+    ) as both_forms
     where refund_id is not null
 
 )

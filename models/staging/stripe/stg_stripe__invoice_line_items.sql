@@ -22,7 +22,7 @@ taxes as (
     from (
         select id, unnest(cast(coalesce(taxes, tax_amounts) as json[])) as t
         from source
-    )
+    ) as tax_rows
     group by id
 
 ),
@@ -35,7 +35,7 @@ final as (
         source.amount as amount_minor,
         coalesce((
             select sum(cast(d ->> 'amount' as bigint))
-            from (select unnest(cast(source.discount_amounts as json[])) as d)
+            from (select unnest(cast(source.discount_amounts as json[])) as d) as discounts
         ), 0) as discount_minor,
         coalesce(taxes.tax_minor, 0) as tax_minor,
         coalesce(taxes.inclusive_tax_minor, 0) as inclusive_tax_minor,

@@ -17,7 +17,7 @@ listed as (
     from (
         select id, unnest(cast(json_extract(payments, '$.data') as json[])) as payment
         from source
-    )
+    ) as unnested
 
 ),
 
@@ -32,7 +32,11 @@ legacy as (
 final as (
 
     select distinct invoice_id, payment_intent_id, charge_id
-    from (select * from listed union all select * from legacy)
+    from (
+        select * from listed
+        union all
+        select * from legacy
+    ) as both_forms
     where payment_intent_id is not null or charge_id is not null
 
 )
