@@ -41,6 +41,9 @@ mix as (
     left join {{ ref('int_usage_models_matched') }} as matched using (provider, model)
     where mix.usage_date between scenario.from_date and period.to_date
         and (scenario.feature is null or mix.feature = scenario.feature)
+        -- no change, nothing to re-price (the default scenario)
+        and (scenario.input_scale <> 1 or scenario.output_scale <> 1 or scenario.reasoning_scale <> 1
+             or scenario.request_scale <> 1 or scenario.model_share <> 0)
 
 ),
 

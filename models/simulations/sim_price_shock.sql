@@ -88,6 +88,25 @@ shocked_candidates as (
 
 ),
 
+-- the features' inference tokens by input size (a price is linear in them): few rows to re-price
+feature_mix as (
+
+    select
+        feature,
+        input_size_bucket,
+        sum(requests) as requests,
+        sum(uncached_input_tokens) as uncached_input_tokens,
+        sum(cache_read_input_tokens) as cache_read_input_tokens,
+        sum(cache_write_5m_input_tokens) as cache_write_5m_input_tokens,
+        sum(cache_write_1h_input_tokens) as cache_write_1h_input_tokens,
+        sum(non_reasoning_output_tokens) as non_reasoning_output_tokens,
+        sum(reasoning_tokens) as reasoning_tokens
+    from mix
+    where cost_layer = 'inference'
+    group by feature, input_size_bucket
+
+),
+
 swaps as (
 
     select
@@ -95,9 +114,8 @@ swaps as (
         candidate.provider as candidate_provider,
         candidate.model as candidate_model,
         sum({{ repriced_cost('candidate') }}) * candidate.shock_multiplier as projected_cost_usd
-    from mix
+    from feature_mix as mix
     cross join shocked_candidates as candidate
-    where mix.cost_layer = 'inference'
     group by mix.feature, candidate.provider, candidate.model, candidate.shock_multiplier
 
 ),
