@@ -102,6 +102,21 @@ def _remember(fingerprint: str):
     return remember
 
 
+def _unreadable_files(pipeline, name: str, usage_report) -> list[tuple[str, str]]:
+    """The files this run could not read at all (quarantined as files: the source's `source_files`,
+    or `usage_files` for usage)."""
+    if name == "usage_events":
+        return [(f.path, f.error) for f in usage_report.files if f.error]
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name("source_files")
+            with client.execute_query(f"select source_file, reason from {table} where reason is not null "
+                                      "order by 1") as cursor:
+                return [tuple(row) for row in cursor.fetchall()]
+    except Exception:  # noqa: BLE001 - no such table: every file was read
+        return []
+
+
 def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = None,
              say: Callable[[str], None] = print) -> LoadResult:
     """Load every origin found. With data_dir, each origin's folder comes from the input layout;
@@ -199,5 +214,7 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
         if name == "usage_events" and usage_report.total("rows_quarantined"):
             for reason, n in list(usage_report.reasons().items())[:10]:
                 say(f"      quarantined {n:>8,}  {reason}")
+        for file, reason in _unreadable_files(pipeline, name, usage_report):
+            say(f"      file quarantined: {name}/{file}: {reason}")
         result.steps.append(StepResult(name, seconds, detail))
     return result

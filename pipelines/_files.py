@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 def fingerprint(path: Path) -> str:
@@ -41,3 +42,32 @@ def list_page_objects(doc) -> Iterator[dict]:
 def row_key(*parts: object) -> str:
     """Stable key for rows whose origin has no id of its own."""
     return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+FILE_LOG_HINTS = dict(table_name="source_files", write_disposition="merge", primary_key=("resource", "source_file"))
+
+
+def read_each_file(resource: str, paths: list[Path], root: Path, read_one: Callable[[Path], list]) -> Iterator:
+    """The items of every file (read_one(path) -> a list of rows or of marked Arrow tables), each file
+    read whole before any of its items is yielded, so that a file that cannot be read loads nothing and
+    stops nothing: it is quarantined as a file. Then one row per file in the source's `source_files`
+    table: resource, path, size, fingerprint, rows and, for a file that could not be read, the reason
+    (null once it reads)."""
+    log = []
+    for path in paths:
+        entry = {"resource": resource, "source_file": path.relative_to(root).as_posix(),
+                 "size_bytes": path.stat().st_size, "file_fingerprint": fingerprint(path), "rows": 0,
+                 "reason": None, "read_at": datetime.now(timezone.utc)}
+        try:
+            items = read_one(path)
+        except Exception as exc:  # noqa: BLE001 - whatever stops one file must not stop the rest
+            entry["reason"] = f"{type(exc).__name__}: {exc}"[:500]
+            log.append(entry)
+            continue
+        entry["rows"] = sum(getattr(getattr(item, "data", item), "num_rows", 1) for item in items)
+        log.append(entry)
+        yield from items
+    if log:
+        import dlt
+
+        yield dlt.mark.with_hints(log, dlt.mark.make_hints(**FILE_LOG_HINTS), create_table_variant=True)

@@ -26,12 +26,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from pipelines._files import json_files, list_page_objects, read_json, row_key
+from pipelines._files import json_files, list_page_objects, read_each_file, read_json, row_key
 
 
 def _openai_rows(folder: Path):
-    for path in json_files(folder):
-        yield from _openai_page_rows(read_json(path), path.name)
+    return read_each_file("openai_costs", json_files(folder), folder.parent,
+                          lambda path: list(_openai_page_rows(read_json(path), path.name)))
 
 
 def _openai_page_rows(doc: dict, source: str):
@@ -55,8 +55,8 @@ def _openai_page_rows(doc: dict, source: str):
 
 
 def _openai_usage_rows(folder: Path):
-    for path in json_files(folder):
-        yield from _openai_usage_page_rows(read_json(path), path.name)
+    return read_each_file("openai_usage", json_files(folder), folder.parent,
+                          lambda path: list(_openai_usage_page_rows(read_json(path), path.name)))
 
 
 def _openai_usage_page_rows(doc: dict, source: str):
@@ -79,8 +79,8 @@ def _openai_usage_page_rows(doc: dict, source: str):
 
 
 def _anthropic_rows(folder: Path):
-    for path in json_files(folder):
-        yield from _anthropic_page_rows(read_json(path), path.name)
+    return read_each_file("anthropic_cost_report", json_files(folder), folder.parent,
+                          lambda path: list(_anthropic_page_rows(read_json(path), path.name)))
 
 
 def _anthropic_page_rows(doc: dict, source: str):
@@ -108,8 +108,8 @@ CUR_MARKER = "line_item_unblended_cost"
 
 
 def _anthropic_usage_rows(folder: Path):
-    for path in json_files(folder):
-        yield from _anthropic_usage_page_rows(read_json(path), path.name)
+    return read_each_file("anthropic_usage_report", json_files(folder), folder.parent,
+                          lambda path: list(_anthropic_usage_page_rows(read_json(path), path.name)))
 
 
 def _anthropic_usage_page_rows(doc: dict, source: str):
@@ -139,24 +139,28 @@ def _export_tables(folders: list[Path]):
     """FOCUS and CUR 2.0 files as all-text Arrow tables, with file name and row number for lineage.
     A file is CUR when it has `line_item_unblended_cost` (in either folder); else it is FOCUS."""
     for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".gz")):
-            if path.suffix.lower() == ".parquet":
-                table = pq.read_table(path)
-                table = pa.table({c: table[c].cast(pa.string()) for c in table.column_names})
-            else:
-                # Every column as text: amounts must never pass through float.
-                header = pacsv.open_csv(path).schema.names
-                table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in header}, strings_can_be_null=False))
-            rel = path.relative_to(folder.parent).as_posix()
-            n = table.num_rows
-            table = table.append_column("_source_file", pa.array([rel] * n, pa.string()))
-            table = table.append_column("_source_row", pa.array(range(1, n + 1), pa.int64()))
-            table = table.append_column("_row_key", pa.array([row_key(rel, i) for i in range(1, n + 1)], pa.string()))
-            is_cur = CUR_MARKER in {c.lower() for c in table.column_names}
-            yield dlt.mark.with_table_name(table, "aws_cur_costs" if is_cur else "focus_costs")
+        if folder.is_dir():
+            paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".gz"))
+            yield from read_each_file("cloud_exports", paths, folder.parent,
+                                      lambda path, folder=folder: [_export_table(path, folder)])
+
+
+def _export_table(path: Path, folder: Path):
+    if path.suffix.lower() == ".parquet":
+        table = pq.read_table(path)
+        table = pa.table({c: table[c].cast(pa.string()) for c in table.column_names})
+    else:
+        # Every column as text: amounts must never pass through float.
+        header = pacsv.open_csv(path).schema.names
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in header}, strings_can_be_null=False))
+    rel = path.relative_to(folder.parent).as_posix()
+    n = table.num_rows
+    table = table.append_column("_source_file", pa.array([rel] * n, pa.string()))
+    table = table.append_column("_source_row", pa.array(range(1, n + 1), pa.int64()))
+    table = table.append_column("_row_key", pa.array([row_key(rel, i) for i in range(1, n + 1)], pa.string()))
+    is_cur = CUR_MARKER in {c.lower() for c in table.column_names}
+    return dlt.mark.with_table_name(table, "aws_cur_costs" if is_cur else "focus_costs")
 
 
 class CostApi:

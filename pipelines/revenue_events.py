@@ -18,6 +18,8 @@ from pathlib import Path
 
 import dlt
 
+from pipelines._files import read_each_file
+
 KINDS = ("charge", "refund", "credit")
 
 
@@ -80,26 +82,28 @@ def _check(record: dict) -> tuple[dict | None, str | None]:
     }, None
 
 
-def _records(folder: Path):
-    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".jsonl", ".csv")):
-        rel = path.relative_to(folder).as_posix()
-        with open(path, newline="") as fh:
-            if path.suffix == ".csv":
-                rows = ((n, row, json.dumps(row)) for n, row in enumerate(csv.DictReader(fh), start=2))
-            else:
-                rows = ((n, line, line.strip()) for n, line in enumerate(fh, start=1) if line.strip())
-            for n, row, raw in rows:
-                if isinstance(row, str):
-                    try:
-                        row = json.loads(row, parse_float=Decimal)
-                    except json.JSONDecodeError:
-                        yield rel, n, None, raw, "not a JSON object"
-                        continue
-                    if not isinstance(row, dict):
-                        yield rel, n, None, raw, "not a JSON object"
-                        continue
-                event, reason = _check(row)
-                yield rel, n, event, raw, reason
+def _file_records(path: Path, folder: Path) -> list[tuple]:
+    """(file, row, event or None, raw text, reason) of each record of one file, read whole."""
+    rel = path.relative_to(folder).as_posix()
+    out = []
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # utf-8-sig: a BOM must not hide the header
+        if path.suffix == ".csv":
+            rows = [(n, row, json.dumps(row)) for n, row in enumerate(csv.DictReader(fh), start=2)]
+        else:
+            rows = [(n, line, line.strip()) for n, line in enumerate(fh, start=1) if line.strip()]
+    for n, row, raw in rows:
+        if isinstance(row, str):
+            try:
+                row = json.loads(row, parse_float=Decimal)
+            except json.JSONDecodeError:
+                out.append((rel, n, None, raw, "not a JSON object"))
+                continue
+            if not isinstance(row, dict):
+                out.append((rel, n, None, raw, "not a JSON object"))
+                continue
+        event, reason = _check(row)
+        out.append((rel, n, event, raw, reason))
+    return out
 
 
 @dlt.source(name="revenue_events", max_table_nesting=0)
@@ -114,7 +118,12 @@ def revenue_source(revenue_dir: str = dlt.config.value):
                            "service_period_end": {"data_type": "date"}})
     def events():
         quarantined = []
-        for rel, n, event, raw, reason in _records(folder):
+        paths = sorted(p for p in folder.rglob("*") if p.suffix in (".jsonl", ".csv"))
+        for item in read_each_file("revenue_events", paths, folder, lambda path: _file_records(path, folder)):
+            if not isinstance(item, tuple):  # the file log (source_files), passed through
+                yield item
+                continue
+            rel, n, event, raw, reason = item
             if event is not None:
                 yield {**event, "source_file": rel, "source_row": n}
             else:

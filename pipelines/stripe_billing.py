@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 import dlt
 
-from pipelines._files import json_files, list_page_objects, read_json
+from pipelines._files import json_files, list_page_objects, read_each_file, read_json
 
 OBJECT_TYPES = ("customers", "products", "prices", "subscriptions", "invoices", "credit_notes", "refunds",
                 "balance_transactions")
@@ -39,12 +39,10 @@ def stripe_files(stripe_dir: Path, object_type: str) -> list[Path]:
 
 
 def read_file_objects(stripe_dir: Path, object_type: str) -> Iterator[dict]:
-    for path in stripe_files(stripe_dir, object_type):
-        try:
-            objects = list(list_page_objects(read_json(path)))
-        except ValueError as exc:
-            raise ValueError(f"{path}: not a Stripe list page or array of objects ({exc})") from exc
-        yield from objects
+    """The objects of every file of `object_type`; a file that cannot be read is quarantined as a file
+    (stripe.source_files) and the others load."""
+    return read_each_file(object_type, stripe_files(stripe_dir, object_type), stripe_dir,
+                          lambda path: list(list_page_objects(read_json(path))))
 
 
 # -- API mode -------------------------------------------------------------------------------------
@@ -124,6 +122,9 @@ def _object_resources(object_types: list[str], read: Callable[[str], Iterator[di
             newest = state.get("newest_created")
             created_gte = newest - reread_seconds if (incremental and newest is not None) else None
             for obj in read(object_type, created_gte):
+                if not isinstance(obj, dict):  # the file log (source_files), passed through
+                    yield obj
+                    continue
                 if incremental and obj.get("created") is not None:
                     state["newest_created"] = max(state.get("newest_created") or 0, int(obj["created"]))
                 parent, lines = _split_lines(obj, object_type)

@@ -85,6 +85,7 @@ class FileReport:
     duplicates_across_files: int = 0
     content_fields_dropped: int = 0
     records_not_usage: int = 0
+    error: str | None = None  # why the file could not be read at all (it is then quarantined as a file)
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -395,7 +396,8 @@ class UsageFileReader:
                 for c in present:
                     # a time of day without its offset (the contract requires one): which day is it?
                     if c.sql_type.upper() == "VARCHAR":
-                        checks.append(f"case when length(trim({c.expr})) > 10 and not regexp_full_match("
+                        checks.append(f"case when length(trim({c.expr})) > 10 "
+                                      f"and try_cast(trim({c.expr}) as timestamptz) is not null and not regexp_full_match("
                                       f"trim({c.expr}), '-?[0-9]+(\\.[0-9]+)?') and not regexp_matches(trim({c.expr}), "
                                       f"'([zZ]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') then '{name} has no UTC offset' end")
         invariants = [
@@ -564,8 +566,11 @@ def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict, 
         con = db.cursor()  # own temp objects per file
         try:
             return digest, *UsageFileReader(con, attribute_names, bounds).read(path, rel, digest, out_file(n))
-        except (duckdb.Error, OSError, pa.ArrowException) as exc:
-            raise RuntimeError(f"cannot read usage file {rel}: {exc}") from exc
+        except (duckdb.Error, OSError, EOFError, pa.ArrowException, UnicodeError, ValueError) as exc:
+            # a file that cannot be read is quarantined as a file; the other files load
+            out_file(n).unlink(missing_ok=True)
+            return digest, None, FileReport(path=rel, error=f"{type(exc).__name__}: {exc}"[:500]), \
+                np.empty(0, np.uint64)
         finally:
             con.close()
 
@@ -585,7 +590,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict, 
             if file_report.rows_loaded:  # the empty Arrow table tells dlt the file's schema
                 yield dlt.mark.with_file_import(str(out_file(n)), "parquet", file_report.rows_loaded,
                                                 hints=pq.read_schema(out_file(n)).empty_table())
-            if quarantine.num_rows:
+            if quarantine is not None and quarantine.num_rows:
                 yield dlt.mark.with_hints(quarantine, dlt.mark.make_hints(**QUARANTINE_HINTS),
                                           create_table_variant=True)
             yield dlt.mark.with_hints([{
@@ -596,6 +601,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict, 
                 "duplicates_across_files": file_report.duplicates_across_files,
                 "content_fields_dropped": file_report.content_fields_dropped,
                 "records_not_usage": file_report.records_not_usage,
+                "file_error": file_report.error,
                 "read_at": datetime.now(timezone.utc),
             }], dlt.mark.make_hints(**FILES_HINTS), create_table_variant=True)
             state[rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": digest}

@@ -5,6 +5,7 @@ with source as (
         'source_file': 'varchar', 'file_fingerprint': 'varchar', 'size_bytes': 'bigint',
         'rows_read': 'bigint', 'rows_loaded': 'bigint', 'rows_quarantined': 'bigint',
         'duplicates_in_file': 'bigint', 'content_fields_dropped': 'bigint', 'records_not_usage': 'bigint',
+        'file_error': 'varchar',
         'read_at': 'timestamptz'
     }) }}
 
@@ -24,6 +25,7 @@ final as (
         duplicates_in_file,
         content_fields_dropped,
         coalesce(records_not_usage, 0) as records_not_usage,
+        file_error,
         case when rows_read > 0
             then round(rows_quarantined * 100.0 / rows_read, 4) else 0 end as quarantine_share_pct,
         read_at at time zone 'UTC' as read_at

@@ -1,0 +1,65 @@
+"""One file that cannot be read never stops the rest: it is quarantined as a file (path, size,
+fingerprint, reason) and every other file and source loads exactly what a clean load does."""
+
+import gzip
+import shutil
+
+import duckdb
+
+from conftest import run_cli
+
+RAW_TABLES = """
+    select table_schema || '.' || table_name from information_schema.tables
+    where table_schema like 'raw_%' and table_name not like '_dlt%' and table_schema not like '%_staging'
+      and table_name not in ('source_files', 'usage_files', 'usage_quarantine', 'revenue_quarantine')
+"""
+
+
+def _counts(warehouse) -> dict[str, int]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(RAW_TABLES).fetchall()]
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
+def test_unreadable_files_are_quarantined_and_the_rest_loads(small_dataset, built_warehouse, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(small_dataset, data)
+    bad = {
+        ("raw_usage", "usage_files", "broken.parquet"): b"",                       # 0 bytes
+        ("raw_usage", "usage_files", "cut.jsonl.gz"): gzip.compress(b'{"event_id": "x"}\n' * 50)[:40],  # truncated
+        ("raw_provider_costs", "source_files", "openai/empty-page.json"): b"",
+        ("raw_provider_costs", "source_files", "focus/latin1.csv"): "BilledCost,ChargePeriodStart\n1,é\n".encode("latin-1"),
+        ("raw_stripe", "source_files", "customers/half.json"): b'{"object": "list", "data": [',
+        ("raw_overhead", "source_files", "no-amount.csv"): b"period_start,period_end,cost_pool,currency\n",
+        ("raw_revenue", "source_files", "latin1.jsonl"): '{"event_id": "é"}\n'.encode("latin-1"),
+    }
+    folders = {"raw_usage": "usage", "raw_provider_costs": "providers", "raw_stripe": "stripe",
+               "raw_overhead": "overhead", "raw_revenue": "revenue"}
+    for (schema, _, name), content in bad.items():
+        path = data / folders[schema] / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    warehouse = tmp_path / "wh.duckdb"
+    out = run_cli("load", "--data-dir", str(data), "--warehouse", str(warehouse)).stdout
+    for _, _, name in bad:  # the load names each file and why
+        assert f"/{name}: " in out, (name, out)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    for (schema, table, name), content in bad.items():
+        column = "file_error" if table == "usage_files" else "reason"
+        row = con.execute(f"select size_bytes, file_fingerprint, {column} from {schema}.{table} "
+                          "where source_file = ?", [name]).fetchone()
+        assert row is not None and row[0] == len(content) and row[1] and row[2], (name, row)
+    con.close()
+    # everything else loaded exactly as a clean load does
+    assert _counts(warehouse) == _counts(built_warehouse)
+    # the build goes on, and a named test says which files were not read
+    build = run_cli("build", "--warehouse", str(warehouse), "--quiet", "--no-publish", check=False)
+    assert build.returncode == 1 and "assert_every_input_file_is_readable" in build.stderr
+    con = duckdb.connect(str(warehouse), read_only=True)
+    unreadable = {r[0] for r in con.execute("select source_file from staging.stg_input_files__unreadable").fetchall()}
+    assert unreadable == {name for _, _, name in bad}
+    assert con.execute("select count(*) from marts.fct_margin_alerts").fetchone()[0] > 0
+    con.close()
