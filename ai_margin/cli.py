@@ -562,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("input-tokens", "output-tokens", "reasoning-tokens", "requests"):
         ch.add_argument(f"--{name}-pct", type=float, default=0, metavar="PCT", help=f"change in {name.replace('-', ' ')}, %%")
     ch.add_argument("--to-model", help="move a share of the calls to this model (catalog id)")
+    ch.add_argument("--to-provider", help="the provider of --to-model, where several sell it (as in usage)")
     ch.add_argument("--model-share-pct", type=float, default=0, metavar="PCT", help="share of calls moved (default 0)")
     for p in (sw, sh, ch):
         p.add_argument("--from", dest="period_from", metavar="DATE", help="first day of the period")

@@ -320,7 +320,8 @@ class Report:
             select feature, current_model, candidate_model, tier, score, current_cost_usd, projected_cost_usd,
                    savings_per_quarter_usd
             from simulations.sim_model_swap where is_comparable and not is_current_model and savings_usd > 0
-            qualify row_number() over (partition by feature order by savings_usd desc) = 1 order by feature""")
+            qualify row_number() over (partition by feature order by savings_usd desc, candidate_model) = 1
+            order by feature""")
         shock = self.rows("""
             select feature, shock_provider || coalesce('/' || shock_model, '') || ' x' || round(shock_factor, 2),
                    margin_before_pct, margin_after_pct, zone_before, zone_after, shock_cost_per_month_usd,

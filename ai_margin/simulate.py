@@ -15,8 +15,7 @@ TIERS = ("frontier", "mid", "budget", "unscored")
 
 
 def scenario_vars(args: argparse.Namespace) -> dict:
-    """The dbt vars of the scenario: every simulation var is set, so a var left out goes back to its
-    default instead of keeping what a previous run set."""
+    """The dbt vars of the scenario (vars not given take their dbt_project.yml defaults)."""
     period = {"simulate_from": args.period_from or "", "simulate_to": args.period_to or ""}
     if args.kind == "shock":
         return {**period, "shock_provider": args.provider or "", "shock_model": args.model or "",
@@ -25,7 +24,8 @@ def scenario_vars(args: argparse.Namespace) -> dict:
         return {**period, "change_feature": args.feature, "change_from": args.since or "",
                 "change_input_tokens_pct": args.input_tokens_pct, "change_output_tokens_pct": args.output_tokens_pct,
                 "change_reasoning_tokens_pct": args.reasoning_tokens_pct, "change_requests_pct": args.requests_pct,
-                "change_to_model": args.to_model or "", "change_model_share_pct": args.model_share_pct}
+                "change_to_model": args.to_model or "", "change_to_provider": args.to_provider or "",
+                "change_model_share_pct": args.model_share_pct}
     return period
 
 
@@ -135,7 +135,8 @@ def _print_change(con: duckdb.DuckDBPyConnection, args: argparse.Namespace, say:
         from simulations.sim_change_forecast where feature = ? group by feature""", [args.feature]).fetchall()
     if not rows:
         raise SystemExit(f"ai-margin simulate: error: feature {args.feature} has no margin rows in the period")
-    feature, since, until, revenue, margin, forecast, change, days = rows[0]
+    feature, since, until, revenue, margin, forecast, change, _ = rows[0]
+    days = (until - since).days + 1 if since else 0  # calendar days, as the dollars a month in SQL
     say(f"Change forecast for {feature} from {since} to {until} (revenue unchanged):")
     say(f"  margin {_money(margin)} USD ({_pct(_share(margin, revenue))}) -> {_money(forecast)} USD "
         f"({_pct(_share(forecast, revenue))}); "

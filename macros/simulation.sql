@@ -1,5 +1,5 @@
 {#- The simulations (models/simulations/) judge one period: vars simulate_from / simulate_to, by default
-    the last 30 days of production usage. -#}
+    the last 30 days of production usage (the 30 days up to simulate_to when only that is set). -#}
 {% macro simulation_period() -%}
     select
         from_date,
@@ -7,7 +7,8 @@
         cast(to_date - from_date + 1 as integer) as days
     from (
         select
-            coalesce(cast(nullif('{{ var("simulate_from", "") }}', '') as date), max(usage_date) - 29) as from_date,
+            coalesce(cast(nullif('{{ var("simulate_from", "") }}', '') as date),
+                     coalesce(cast(nullif('{{ var("simulate_to", "") }}', '') as date), max(usage_date)) - 29) as from_date,
             coalesce(cast(nullif('{{ var("simulate_to", "") }}', '') as date), max(usage_date)) as to_date
         from {{ ref('int_usage_token_mix_daily') }}
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -65,14 +65,21 @@ def _check(record: dict) -> tuple[dict | None, str | None]:
         occurred = str(record["occurred_at"]).strip()
         # unix seconds are UTC; a date alone is a UTC day; a time of day needs its offset (the contract's),
         # never the time zone of the machine that loads it
-        occurred_at = datetime.fromtimestamp(float(occurred), tz=timezone.utc) \
-            if occurred.replace(".", "", 1).isdigit() else datetime.fromisoformat(occurred.replace("Z", "+00:00"))
+        # unix seconds have more digits than a compact date (20261101)
+        is_epoch = occurred.replace(".", "", 1).isdigit() and len(occurred.split(".")[0]) > 8
+        occurred_at = datetime.fromtimestamp(float(occurred), tz=timezone.utc) if is_epoch \
+            else datetime.fromisoformat(occurred.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         return None, "occurred_at is not a timestamp"
     if occurred_at.tzinfo is None:
         if len(occurred) > 10:
             return None, "occurred_at has no UTC offset"
         occurred_at = occurred_at.replace(tzinfo=timezone.utc)
+    # the usage loader's bounds (its defaults): one stray date must not stretch every date range
+    if occurred_at > datetime.now(timezone.utc) + timedelta(days=1):
+        return None, "occurred_at in the future"
+    if occurred_at < datetime(2015, 1, 1, tzinfo=timezone.utc):
+        return None, "occurred_at before 2015-01-01"
     return {
         "event_id": str(record["event_id"]), "occurred_at": occurred_at, "customer_id": str(record["customer_id"]),
         "amount_minor": int(minor), "currency": currency, "kind": kind,

@@ -224,6 +224,7 @@ class Bounds:
     """What a usage record may hold (config `sources.usage_events.*`, docs/inputs.md); beyond it, the
     record is quarantined with the reason."""
     max_tokens_per_call: int = 100_000_000
+    max_reported_cost: int = 1_000_000  # per call, in its currency; the event table holds up to 99,999,999
     max_future_minutes: int = 24 * 60  # clocks differ; a day ahead is a wrong clock or a wrong unit
     min_occurred_at: str = "2015-01-01"
 
@@ -400,6 +401,7 @@ class UsageFileReader:
                                       f"and try_cast(trim({c.expr}) as timestamptz) is not null and not regexp_full_match("
                                       f"trim({c.expr}), '-?[0-9]+(\\.[0-9]+)?') and not regexp_matches(trim({c.expr}), "
                                       f"'([zZ]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') then '{name} has no UTC offset' end")
+        checks.extend(source.checks)
         invariants = [
             *(f"case when {c} < 0 then 'negative {c}' end" for c in COUNTS),
             "case when cache_read_input_tokens + cache_creation_input_tokens > input_tokens "
@@ -416,6 +418,8 @@ class UsageFileReader:
             f"when occurred_at < timestamptz '{self.bounds.min_occurred_at}' "
             f"then 'occurred_at before {self.bounds.min_occurred_at}' end",
             "case when reported_cost < 0 then 'negative reported_cost' end",
+            f"case when reported_cost > {self.bounds.max_reported_cost} "
+            f"then 'reported_cost above {self.bounds.max_reported_cost:,}' end",
             "case when reported_cost is not null and coalesce(trim(reported_cost_currency), '') = '' "
             "then 'reported_cost without reported_cost_currency' end",
         ]
@@ -511,7 +515,8 @@ FILES_HINTS = dict(table_name="usage_files", write_disposition="merge", primary_
 @dlt.source(name="usage_events", max_table_nesting=0)
 def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | None = None,
                  attribute_names: dict | None = None, max_tokens_per_call: int = Bounds.max_tokens_per_call,
-                 max_future_minutes: int = Bounds.max_future_minutes, min_occurred_at: str = Bounds.min_occurred_at):
+                 max_reported_cost: int = Bounds.max_reported_cost, max_future_minutes: int = Bounds.max_future_minutes,
+                 min_occurred_at: str = Bounds.min_occurred_at):
     """All usage files under `usage_dir` (config `sources.usage_events.usage_dir`). `attribute_names`
     (config `sources.usage_events.attribute_names`) says where OpenTelemetry spans, LiteLLM logs and
     Langfuse exports keep the customer, feature, prompt version, environment and workflow: a field's
@@ -521,7 +526,8 @@ def usage_source(usage_dir: str = dlt.config.value, report: UsageLoadReport | No
     if unknown:
         raise ValueError(f"sources.usage_events.attribute_names: unknown field(s) {sorted(unknown)}; "
                          f"known: {sorted(ATTRIBUTE_NAMES)}")
-    bounds = Bounds(int(max_tokens_per_call), int(max_future_minutes), str(date.fromisoformat(str(min_occurred_at))))
+    bounds = Bounds(int(max_tokens_per_call), int(max_reported_cost), int(max_future_minutes),
+                    str(date.fromisoformat(str(min_occurred_at))))
     resource = usage_files(usage_dir, report or UsageLoadReport(), attribute_names or {}, bounds)
     loaded_before = dlt.current.source_state().get("resources", {}).get(resource.name, {}).get("files")
     if not loaded_before:

@@ -12,7 +12,7 @@ usage loader then types, validates and quarantines every format alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -38,8 +38,8 @@ ATTRIBUTE_NAMES: dict[str, list[str]] = {
 OTEL_INFERENCE_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")
 # Attributes that can carry prompts or completions (current and older conventions, OpenLLMetry's):
 # never read, never stored; a span that has one is counted in `content_fields_dropped`.
-OTEL_CONTENT_ATTRIBUTE = (r"^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.prompt\.|"
-                          r"gen_ai\.completion\.|gen_ai\.tool\.call\.(arguments|result)|llm\.prompts|"
+OTEL_CONTENT_ATTRIBUTE = (r"^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.prompt\.[0-9]|"
+                          r"gen_ai\.completion\.[0-9]|gen_ai\.tool\.call\.(arguments|result)|llm\.prompts|"
                           r"traceloop\.entity\.(input|output)|input\.value|output\.value)")
 
 
@@ -75,6 +75,7 @@ class Source:
     csv_rejects: bool = False  # DuckDB's CSV reader keeps the lines it could not split
     has_content_columns: bool = False
     naive_timestamps_are_utc: bool = False  # a format whose timestamps carry no offset and are UTC
+    checks: list[str] = field(default_factory=list)  # SQL: more reasons to quarantine a record
 
 
 def _first_attribute(names: list[str]) -> str:
@@ -152,10 +153,15 @@ def otel_source(con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[
         "provider": "coalesce(_attr(_attributes, ['gen_ai.provider.name']), _attr(_attributes, ['gen_ai.system']))",
         "model": "coalesce(_attr(_attributes, ['gen_ai.response.model']), _attr(_attributes, ['gen_ai.request.model']))",
         "operation": "_operation",
-        "input_tokens": "_attr(_attributes, ['gen_ai.usage.input_tokens'])",
-        "output_tokens": "_attr(_attributes, ['gen_ai.usage.output_tokens'])",
-        "cache_read_input_tokens": "_attr(_attributes, ['gen_ai.usage.cache_read.input_tokens'])",
-        "cache_creation_input_tokens": "_attr(_attributes, ['gen_ai.usage.cache_creation.input_tokens'])",
+        # the conventions' names, then the older ones OpenLLMetry still writes
+        "input_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.input_tokens']), "
+                        "_attr(_attributes, ['gen_ai.usage.prompt_tokens']))",
+        "output_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.output_tokens']), "
+                         "_attr(_attributes, ['gen_ai.usage.completion_tokens']))",
+        "cache_read_input_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.cache_read.input_tokens']), "
+                                   "_attr(_attributes, ['gen_ai.usage.cache_read_input_tokens']))",
+        "cache_creation_input_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.cache_creation.input_tokens']), "
+                                       "_attr(_attributes, ['gen_ai.usage.cache_creation_input_tokens']))",
         "reasoning_output_tokens": "_attr(_attributes, ['gen_ai.usage.reasoning.output_tokens'])",
         "request_id": "_attr(_attributes, ['gen_ai.response.id'])",
         "service_tier": "nullif(replace(coalesce(_attr(_attributes, ['openai.response.service_tier']), "
@@ -172,6 +178,10 @@ def otel_source(con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[
     }
     return Source(
         columns, parsed="_is_span", unparsed_reason="not an OTLP JSON export request",
+        # a call span that says nothing of its tokens would cost nothing: not a usage record
+        checks=["case when _is_span and len(list_filter(_attributes, lambda a: a.key in ("
+                "'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.prompt_tokens', "
+                "'gen_ai.usage.completion_tokens'))) = 0 then 'no gen_ai.usage token counts' end"],
         has_content=f"coalesce(len(list_filter(_attributes, lambda a: regexp_matches(a.key, {sql_str(OTEL_CONTENT_ATTRIBUTE)}))) > 0, false)",
         # the span's ids, name and usage attributes only: attributes can carry prompts
         raw_text=("case when src._is_span then cast(to_json({'line': src._line, 'traceId': src._span ->> 'traceId', "
@@ -197,6 +207,14 @@ def _token_sum(doc: str, *groups: list[str]) -> str:
     integer when a part is not one (the loader then quarantines the record with the reason)."""
     parts = [_first_json(doc, paths) for paths in groups]
     bad = " or ".join(f"({p} is not null and try_cast({p} as bigint) is null)" for p in parts)
+    total = " + ".join(f"coalesce(try_cast({p} as bigint), 0)" for p in parts)
+    present = " or ".join(f"{p} is not null" for p in parts)
+    return f"case when {bad} then 'not an integer' when {present} then cast({total} as varchar) end"
+
+
+def _text_sum(*parts: str) -> str:
+    """SQL text: the sum of _token_sum texts; not an integer when one is not; null when all are."""
+    bad = " or ".join(f"{p} = 'not an integer'" for p in parts)
     total = " + ".join(f"coalesce(try_cast({p} as bigint), 0)" for p in parts)
     present = " or ".join(f"{p} is not null" for p in parts)
     return f"case when {bad} then 'not an integer' when {present} then cast({total} as varchar) end"
@@ -321,7 +339,7 @@ def langfuse_source(con: duckdb.DuckDBPyConnection, base: Source, attribute_name
     observation_type = f"upper({pick('type')})"
     con.execute(f"""
         create or replace temp view src as
-        select *, {observation_type} in {LANGFUSE_CALL_TYPES} as _is_call from _langfuse_all
+        select *, coalesce({observation_type} in {LANGFUSE_CALL_TYPES}, false) as _is_call from _langfuse_all
         where {observation_type} in {LANGFUSE_CALL_TYPES} or {observation_type} is null
     """)
     not_usage = con.execute(f"select count(*) from _langfuse_all where {observation_type} not in {LANGFUSE_CALL_TYPES}"
@@ -338,6 +356,8 @@ def langfuse_source(con: duckdb.DuckDBPyConnection, base: Source, attribute_name
     provided_cost = pick("providedCostDetails", "provided_cost_details")
     reported_cost = f"json_extract_string({provided_cost}, '$.total')"
     start, end = pick("startTime", "start_time"), pick("endTime", "end_time")
+    # an aggregate cache-write key when there is one, else the 5-minute and 1-hour buckets
+    cache_write = f"coalesce({_token_sum(usage, _LANGFUSE_CACHE_WRITE)}, {_token_sum(usage, *_LANGFUSE_CACHE_WRITE_BY_TTL)})"
     columns = {
         "event_id": Column(pick("id")),
         "occurred_at": Column(start),
@@ -347,10 +367,10 @@ def langfuse_source(con: duckdb.DuckDBPyConnection, base: Source, attribute_name
                            f"case {by_prefix} end)"),
         "model": Column(model),
         "operation": Column(f"case {observation_type} when 'EMBEDDING' then 'embeddings' else 'chat' end"),
-        "input_tokens": Column(_token_sum(usage, ["'$.input'"], *_LANGFUSE_CACHE_READ, *_LANGFUSE_CACHE_WRITE)),
+        "input_tokens": Column(_text_sum(_token_sum(usage, ["'$.input'"], *_LANGFUSE_CACHE_READ), cache_write)),
         "output_tokens": Column(_token_sum(usage, ["'$.output'"], _LANGFUSE_REASONING)),
         "cache_read_input_tokens": Column(_token_sum(usage, *_LANGFUSE_CACHE_READ)),
-        "cache_creation_input_tokens": Column(_token_sum(usage, *_LANGFUSE_CACHE_WRITE)),
+        "cache_creation_input_tokens": Column(cache_write),
         "cache_creation_1h_input_tokens": Column(_token_sum(
             usage, ["'$.input_cache_creation_1h'", "'$.cache_creation_ephemeral_1h_input_tokens'"])),
         "reasoning_output_tokens": Column(_token_sum(usage, _LANGFUSE_REASONING)),
@@ -372,10 +392,11 @@ def langfuse_source(con: duckdb.DuckDBPyConnection, base: Source, attribute_name
         or "false",
         raw_text="cast(to_json(struct_pack(" + ", ".join(
             f"{sql_ident(k)} := src.{base.columns[k].expr}" for k in kept if k in base.columns) + ")) as varchar)",
-        not_usage=not_usage, csv_rejects=base.csv_rejects, naive_timestamps_are_utc=True)
+        # a CSV line the reader could not split cannot have its input and output cut out: withheld
+        not_usage=not_usage, csv_rejects=base.csv_rejects, has_content_columns=True, naive_timestamps_are_utc=True)
 
 
 _LANGFUSE_CACHE_READ = (["'$.input_cached_tokens'", "'$.cache_read_input_tokens'", "'$.input_cache_read'"],)
-_LANGFUSE_CACHE_WRITE = (["'$.cache_creation_input_tokens'", "'$.input_cache_creation'", "'$.cache_write_tokens'",
-                          "'$.input_cache_creation_5m'"], ["'$.input_cache_creation_1h'"])
+_LANGFUSE_CACHE_WRITE = ["'$.cache_creation_input_tokens'", "'$.input_cache_creation'", "'$.cache_write_tokens'"]
+_LANGFUSE_CACHE_WRITE_BY_TTL = (["'$.input_cache_creation_5m'"], ["'$.input_cache_creation_1h'"])
 _LANGFUSE_REASONING = ["'$.output_reasoning_tokens'", "'$.output_reasoning'", "'$.reasoning_tokens'"]

@@ -112,6 +112,10 @@ def test_40_pct_more_input_tokens_gives_the_hand_computed_margin(warehouse):
     assert forecast == DRAFT_REVENUE - DRAFT_COST - input_cost * Decimal("0.4")  # 0.631
     assert _query(warehouse, "select sum(change_cost_usd) from simulations.sim_change_forecast "
                              "where feature <> 'draft'")[0][0] == 0
+    # a target model that is no candidate fails by name, instead of forecasting nothing
+    unknown = run_cli("simulate", "change", "--warehouse", str(warehouse), "--feature", "draft", "--to-model",
+                      "no-such-model", "--model-share-pct", "50", *PERIOD, check=False)
+    assert unknown.returncode == 1 and "sim_change_forecast" in unknown.stderr
     # the report draws the forecast beside the actual margin
     report = warehouse.parent / "report.html"
     run_cli("report", "--warehouse", str(warehouse), "--out", str(report))

@@ -310,3 +310,40 @@ def test_langfuse_exports_in_every_style_give_the_same_usage(tmp_path):
     raw_texts = " ".join(r[0] for r in con.execute("select raw_text from raw_usage.usage_quarantine").fetchall())
     assert PROMPT not in raw_texts and "obs-llama" in raw_texts
     con.close()
+
+
+def test_older_token_names_spans_without_usage_and_broken_lines_never_leak(tmp_path):
+    usage = tmp_path / "data" / "usage"
+    (usage / "otel").mkdir(parents=True)
+    (usage / "langfuse").mkdir()
+    base = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini",
+            "user.id": "acme", "feature": "chat", "gen_ai.prompt.version": "v7"}
+    (usage / "otel" / "spans.jsonl").write_text(_export_request(
+        # OpenLLMetry's older names; gen_ai.prompt.version is a version, not a prompt
+        _span("00f067aa0ba902d1", {**base, "gen_ai.usage.prompt_tokens": 120, "gen_ai.usage.completion_tokens": 30}),
+        # a call span that says nothing of its tokens would cost nothing
+        _span("00f067aa0ba902d2", base)) + "\n")
+    import csv
+    import io
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "traceId", "type", "startTime", "model", "usageDetails", "userId", "traceName", "input",
+                     "output"])
+    for i in range(1, 40):  # a file big enough that one broken line stays under the quarantine share
+        writer.writerow([f"obs-{i}", "t1", "GENERATION", "2026-12-01T10:00:00Z", "gpt-4o-mini",
+                         json.dumps({"input": 10, "output": 2}), "acme", "chat", PROMPT, COMPLETION])
+    lines = out.getvalue().splitlines(keepends=True)
+    lines.insert(20, f'obs-x,t1,GENERATION,2026-12-01T10:00:00Z,gpt-4o-mini,"{{}}",acme,chat,{PROMPT},{COMPLETION},?\n')
+    (usage / "langfuse" / "export.csv").write_text("".join(lines))  # a line with one column too many
+    con = _load(tmp_path)
+    events = con.execute("select event_id, input_tokens, output_tokens, prompt_version from raw_usage.usage_events "
+                         "order by event_id").fetchall()
+    assert events[0] == ("5b8efff798038103d269b633813fc60c-00f067aa0ba902d1", 120, 30, "v7")
+    assert len(events) == 40 and events[1] == ("obs-1", 10, 2, None)
+    quarantine = con.execute("select source_file, reason, raw_text from raw_usage.usage_quarantine").fetchall()
+    assert ("otel/spans.jsonl", "no gen_ai.usage token counts") in {(f, r) for f, r, _ in quarantine}
+    assert any(f == "langfuse/export.csv" for f, _, _ in quarantine)
+    assert not any(PROMPT in (raw or "") or COMPLETION in (raw or "") for _, _, raw in quarantine)
+    files = dict(con.execute("select source_file, content_fields_dropped from raw_usage.usage_files").fetchall())
+    assert files["otel/spans.jsonl"] == 0  # gen_ai.prompt.version carries no content
+    con.close()

@@ -14,18 +14,28 @@ with feature_days as (
 configured as (
 
     select
-        feature_days.*,
-        last_value(configs.period_start ignore nulls) over by_day as period_start,
-        last_value(configs.model ignore nulls) over by_day as model,
-        last_value(configs.prompt_version ignore nulls) over by_day as prompt_version,
-        last_value(configs.previous_model ignore nulls) over by_day as previous_model,
-        last_value(configs.previous_prompt_version ignore nulls) over by_day as previous_prompt_version
-    from feature_days
-    left join {{ ref('int_feature_config_periods') }} as configs
-        on configs.feature = feature_days.feature
-        and configs.usage_date = feature_days.margin_date
-    window by_day as (partition by feature_days.feature order by feature_days.margin_date
-                      rows between unbounded preceding and current row)
+        * exclude (config),
+        config['period_start'] as period_start,
+        config['model'] as model,
+        config['prompt_version'] as prompt_version,
+        config['previous_model'] as previous_model,
+        config['previous_prompt_version'] as previous_prompt_version
+    from (
+        select
+            feature_days.*,
+            -- the configuration carried as one value, so that a null prompt version stays null
+            last_value(case when configs.feature is not null then {
+                'period_start': configs.period_start, 'model': configs.model,
+                'prompt_version': configs.prompt_version, 'previous_model': configs.previous_model,
+                'previous_prompt_version': configs.previous_prompt_version
+            } end ignore nulls) over by_day as config
+        from feature_days
+        left join {{ ref('int_feature_config_periods') }} as configs
+            on configs.feature = feature_days.feature
+            and configs.usage_date = feature_days.margin_date
+        window by_day as (partition by feature_days.feature order by feature_days.margin_date
+                          rows between unbounded preceding and current row)
+    ) as carried
 
 ),
 

@@ -8,10 +8,13 @@
 
 with tier_starts as (
 
-    select list_sort(list_distinct(flatten(list(list_transform(input_mtok_tiers, lambda t: t['start'])))))
-        as starts
+    -- every tier list's starts, as pricing reads them (int_model_context_thresholds)
+    select list_sort(list_distinct(flatten(list(list_transform(
+        coalesce(input_mtok_tiers, []) || coalesce(output_mtok_tiers, []) || coalesce(cache_read_mtok_tiers, [])
+        || coalesce(cache_write_mtok_tiers, []) || coalesce(cache_write_1h_mtok_tiers, []),
+        lambda t: t['start']
+    ))))) as starts
     from {{ ref('stg_model_prices__prices') }}
-    where input_mtok_tiers is not null
 
 ),
 

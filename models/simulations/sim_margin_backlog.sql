@@ -65,6 +65,8 @@ customers as (
     select customer_id, sum(revenue_usd) as revenue_usd, sum(gross_margin_usd) as margin_usd
     from {{ ref('fct_margin_waterfall') }}, period
     where margin_date between period.from_date and period.to_date
+        -- usage and costs no customer carries: not a customer to reprice
+        and customer_id <> '{{ var("unattributed_customer_id") }}'
     group by customer_id
 
 ),

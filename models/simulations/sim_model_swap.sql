@@ -15,13 +15,20 @@ by_feature as (
         candidate_provider,
         candidate_model,
         sum(requests) as requests,
-        sum(revenue_usd) as revenue_usd,
         sum(current_cost_usd) as current_cost_usd,
-        sum(projected_cost_usd) as projected_cost_usd,
-        sum(current_margin_usd) as current_margin_usd,
-        sum(projected_margin_usd) as projected_margin_usd
+        sum(projected_cost_usd) as projected_cost_usd
     from {{ ref('sim_model_swap_customers') }}
     group by all
+
+),
+
+-- the feature's whole revenue and margin, customers without inference calls included
+feature_margins as (
+
+    select waterfall.feature, sum(waterfall.revenue_usd) as revenue_usd, sum(waterfall.gross_margin_usd) as margin_usd
+    from {{ ref('fct_margin_waterfall') }} as waterfall, period
+    where waterfall.margin_date between period.from_date and period.to_date
+    group by waterfall.feature
 
 ),
 
@@ -29,17 +36,19 @@ by_feature as (
 current_model as (
 
     select
-        mix.feature,
-        arg_max(matched.provider, mix.cost) as current_provider,
-        arg_max(matched.catalog_model_id, mix.cost) as current_model
+        feature,
+        -- one (provider, model) pair; a tie goes to the alphabetically last model
+        arg_max({'provider': provider, 'model': catalog_model_id}, {'cost': cost, 'model': catalog_model_id})
+            as main_model
     from (
-        select feature, provider, model, sum(estimated_cost_usd) as cost
-        from {{ ref('int_usage_token_mix_daily') }}, period
-        where cost_layer = 'inference' and usage_date between period.from_date and period.to_date
+        select mix.feature, mix.provider, matched.catalog_model_id, sum(mix.estimated_cost_usd) as cost
+        from {{ ref('int_usage_token_mix_daily') }} as mix
+        cross join period
+        inner join {{ ref('int_usage_models_matched') }} as matched using (provider, model)
+        where mix.cost_layer = 'inference' and mix.usage_date between period.from_date and period.to_date
         group by all
-    ) as mix
-    inner join {{ ref('int_usage_models_matched') }} as matched using (provider, model)
-    group by mix.feature
+    ) as by_model
+    group by feature
 
 ),
 
@@ -47,16 +56,20 @@ joined as (
 
     select
         by_feature.*,
-        current_model.current_provider,
-        current_model.current_model,
+        coalesce(feature_margins.revenue_usd, 0) as revenue_usd,
+        coalesce(feature_margins.margin_usd, 0) as current_margin_usd,
+        coalesce(feature_margins.margin_usd, 0) + by_feature.current_cost_usd - by_feature.projected_cost_usd
+            as projected_margin_usd,
+        current_model.main_model['provider'] as current_provider,
+        current_model.main_model['model'] as current_model,
         candidate.score,
         candidate.gpqa_score,
         candidate.mmlu_pro_score,
         candidate.tier,
         current_candidate.score as current_score,
         coalesce(current_candidate.tier, 'unscored') as current_tier,
-        by_feature.candidate_provider = current_model.current_provider
-            and by_feature.candidate_model = current_model.current_model as is_current_model,
+        by_feature.candidate_provider = current_model.main_model['provider']
+            and by_feature.candidate_model = current_model.main_model['model'] as is_current_model,
         candidate.tier = current_candidate.tier and candidate.tier <> 'unscored' as is_comparable,
         period.from_date as period_from,
         period.to_date as period_to,
@@ -66,9 +79,10 @@ joined as (
     inner join {{ ref('sim_swap_candidates') }} as candidate
         on candidate.provider = by_feature.candidate_provider and candidate.model = by_feature.candidate_model
     left join current_model using (feature)
+    left join feature_margins using (feature)
     left join {{ ref('sim_swap_candidates') }} as current_candidate
-        on current_candidate.provider = current_model.current_provider
-        and current_candidate.model = current_model.current_model
+        on current_candidate.provider = current_model.main_model['provider']
+        and current_candidate.model = current_model.main_model['model']
 
 )
 

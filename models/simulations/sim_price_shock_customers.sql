@@ -26,6 +26,7 @@ margins as (
         waterfall.customer_id, sum(waterfall.revenue_usd) as revenue_usd, sum(waterfall.gross_margin_usd) as margin_usd
     from {{ ref('fct_margin_waterfall') }} as waterfall, scenario
     where waterfall.margin_date between scenario.from_date and scenario.to_date
+        and waterfall.customer_id <> '{{ var("unattributed_customer_id") }}'
     group by waterfall.customer_id
 
 ),

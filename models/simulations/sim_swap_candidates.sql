@@ -82,4 +82,7 @@ from candidates
 inner join list_prices
     on list_prices.provider_id = candidates.catalog_provider_id
     and list_prices.model_id = candidates.model
-left join scores using (provider, catalog_provider_id, model)
+-- by the catalog's model, whichever provider name the application calls it under
+left join scores
+    on scores.catalog_provider_id = candidates.catalog_provider_id
+    and scores.model = candidates.model
