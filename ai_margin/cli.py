@@ -86,6 +86,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     say(f"Building models in {warehouse}: dbt {' '.join(dbt_args)}")
     started = time.perf_counter()
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
+    _build_held_back_models(result, warehouse, args)
     seconds = time.perf_counter() - started
     floor_breaches = _failed_nodes(result, tag="margin_floor")
     if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
@@ -406,6 +407,23 @@ def _root_cause(exc: BaseException | None) -> str:
         exc = nxt
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _build_held_back_models(result, warehouse: Path, args: argparse.Namespace) -> None:
+    """dbt skips every model after a failing data test; build those models anyway (without tests), so
+    that the marts and the alerts are current whatever the data tests say: the failure is still reported,
+    and a data-quality problem must not silence the alerts."""
+    from ai_margin.build import run_dbt
+
+    skipped = [r.node.name for r in getattr(result.result, "results", None) or []
+               if str(r.status) == "skipped" and r.node.resource_type == "model"]
+    if not skipped or not _failed_nodes(result):
+        return
+    say(f"Building the {len(skipped)} model(s) a failing data test held back: dbt run --select {' '.join(skipped)}")
+    held_back = run_dbt(["run", "--select", *skipped, *(["--vars", args.vars] if args.vars else [])], warehouse,
+                        quiet=args.quiet)
+    if not held_back.success:
+        say(f"  not all of them built: {_dbt_failures(held_back) or _root_cause(held_back.exception)}")
 
 
 def _failed_nodes(result, tag: str | None = None) -> list:
