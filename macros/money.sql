@@ -108,3 +108,9 @@
         )
     end
 {%- endmacro -%}
+
+{#- The waterfall layer of a call's cost: embedding, retrieval, rerank and tool calls are orchestration;
+    every other call is inference. -#}
+{%- macro cost_layer(operation='operation') -%}
+    case when {{ operation }} in ('embeddings', 'retrieval', 'rerank', 'tool') then 'orchestration' else 'inference' end
+{%- endmacro -%}

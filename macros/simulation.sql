@@ -73,3 +73,22 @@
         cast('{{ var("shock_factor", 2) }}' as decimal(18, 6)) as factor
     from ({{ simulation_period() }}) as period
 {%- endmacro %}
+
+{#- Revenue and gross margin from the waterfall over `window` (a relation with from_date and to_date),
+    per `group_by` (columns of fct_margin_waterfall), USD. -#}
+{% macro waterfall_totals(group_by, window, where='true') -%}
+    select
+        {% for column in group_by %}waterfall.{{ column }}, {% endfor %}
+        sum(waterfall.revenue_usd) as revenue_usd,
+        sum(waterfall.gross_margin_usd) as margin_usd
+    from {{ ref('fct_margin_waterfall') }} as waterfall, {{ window }}
+    where waterfall.margin_date between {{ window }}.from_date and {{ window }}.to_date and {{ where }}
+    group by {% for column in group_by %}waterfall.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+{%- endmacro %}
+
+{#- Each feature's margin floor, as the floor tests and zones judge it (int_feature_margin_rolling). -#}
+{% macro feature_floors() -%}
+    select feature, arg_max(margin_floor_pct, margin_date) as margin_floor_pct
+    from {{ ref('int_feature_margin_rolling') }}
+    group by feature
+{%- endmacro %}

@@ -11,8 +11,7 @@ select
     customer_id,
     feature,
     is_production,
-    case when operation in ('embeddings', 'retrieval', 'rerank', 'tool') then 'orchestration' else 'inference' end
-        as cost_layer,
+    {{ cost_layer() }} as cost_layer,
     model,
     count(*) as requests,
     count(*) filter (where not is_priced) as unpriced_requests,

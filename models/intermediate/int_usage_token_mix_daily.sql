@@ -38,8 +38,7 @@ select
     provider,
     model,
     service_tier,
-    case when operation in ('embeddings', 'retrieval', 'rerank', 'tool') then 'orchestration' else 'inference' end
-        as cost_layer,
+    {{ cost_layer() }} as cost_layer,
     input_size_bucket,
     count(*) as requests,
     sum(input_tokens - cache_read_input_tokens - cache_write_5m_input_tokens - cache_write_1h_input_tokens)

@@ -24,22 +24,13 @@ best_swaps as (
 
 features as (
 
-    select
-        feature,
-        sum(revenue_usd) as revenue_usd,
-        sum(total_cost_usd) as total_cost_usd,
-        sum(gross_margin_usd) as margin_usd
-    from {{ ref('fct_margin_waterfall') }}, period
-    where margin_date between period.from_date and period.to_date
-    group by feature
+    {{ waterfall_totals(['feature'], 'period') }}
 
 ),
 
 floors as (
 
-    select feature, arg_max(margin_floor_pct, margin_date) as margin_floor_pct
-    from {{ ref('int_feature_margin_rolling') }}
-    group by feature
+    {{ feature_floors() }}
 
 ),
 
@@ -62,12 +53,9 @@ features_below_floor as (
 
 customers as (
 
-    select customer_id, sum(revenue_usd) as revenue_usd, sum(gross_margin_usd) as margin_usd
-    from {{ ref('fct_margin_waterfall') }}, period
-    where margin_date between period.from_date and period.to_date
-        -- usage and costs no customer carries: not a customer to reprice
-        and customer_id <> '{{ var("unattributed_customer_id") }}'
-    group by customer_id
+    -- usage and costs no customer carries: not a customer to reprice
+    {{ waterfall_totals(['customer_id'], 'period',
+                        "waterfall.customer_id <> '" ~ var('unattributed_customer_id') ~ "'") }}
 
 ),
 

@@ -25,10 +25,7 @@ by_feature as (
 -- the feature's whole revenue and margin, customers without inference calls included
 feature_margins as (
 
-    select waterfall.feature, sum(waterfall.revenue_usd) as revenue_usd, sum(waterfall.gross_margin_usd) as margin_usd
-    from {{ ref('fct_margin_waterfall') }} as waterfall, period
-    where waterfall.margin_date between period.from_date and period.to_date
-    group by waterfall.feature
+    {{ waterfall_totals(['feature'], 'period') }}
 
 ),
 

@@ -49,15 +49,7 @@ repriced as (
 
 margins as (
 
-    select
-        waterfall.feature,
-        waterfall.customer_id,
-        sum(waterfall.revenue_usd) as revenue_usd,
-        sum(waterfall.total_cost_usd) as total_cost_usd,
-        sum(waterfall.gross_margin_usd) as gross_margin_usd
-    from {{ ref('fct_margin_waterfall') }} as waterfall, period
-    where waterfall.margin_date between period.from_date and period.to_date
-    group by all
+    {{ waterfall_totals(['feature', 'customer_id'], 'period') }}
 
 ),
 
@@ -73,8 +65,8 @@ final as (
         cast(repriced.current_cost_usd as {{ money_type() }}) as current_cost_usd,
         repriced.projected_cost_usd,
         cast(repriced.current_cost_usd - repriced.projected_cost_usd as {{ money_type() }}) as savings_usd,
-        cast(coalesce(margins.gross_margin_usd, 0) as {{ money_type() }}) as current_margin_usd,
-        cast(coalesce(margins.gross_margin_usd, 0) + repriced.current_cost_usd - repriced.projected_cost_usd
+        cast(coalesce(margins.margin_usd, 0) as {{ money_type() }}) as current_margin_usd,
+        cast(coalesce(margins.margin_usd, 0) + repriced.current_cost_usd - repriced.projected_cost_usd
              as {{ money_type() }}) as projected_margin_usd
     from repriced
     left join margins using (feature, customer_id)

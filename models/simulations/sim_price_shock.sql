@@ -39,18 +39,13 @@ costs as (
 
 margins as (
 
-    select waterfall.feature, sum(waterfall.revenue_usd) as revenue_usd, sum(waterfall.gross_margin_usd) as margin_usd
-    from {{ ref('fct_margin_waterfall') }} as waterfall, scenario
-    where waterfall.margin_date between scenario.from_date and scenario.to_date
-    group by waterfall.feature
+    {{ waterfall_totals(['feature'], 'scenario') }}
 
 ),
 
 floors as (
 
-    select feature, arg_max(margin_floor_pct, margin_date) as margin_floor_pct
-    from {{ ref('int_feature_margin_rolling') }}
-    group by feature
+    {{ feature_floors() }}
 
 ),
 

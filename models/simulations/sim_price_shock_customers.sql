@@ -22,12 +22,8 @@ costs as (
 
 margins as (
 
-    select
-        waterfall.customer_id, sum(waterfall.revenue_usd) as revenue_usd, sum(waterfall.gross_margin_usd) as margin_usd
-    from {{ ref('fct_margin_waterfall') }} as waterfall, scenario
-    where waterfall.margin_date between scenario.from_date and scenario.to_date
-        and waterfall.customer_id <> '{{ var("unattributed_customer_id") }}'
-    group by waterfall.customer_id
+    {{ waterfall_totals(['customer_id'], 'scenario',
+                        "waterfall.customer_id <> '" ~ var('unattributed_customer_id') ~ "'") }}
 
 ),
 
