@@ -7,9 +7,11 @@ twice. The URL itself is never stored or printed: webhook URLs often carry a tok
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -94,49 +96,78 @@ def _retry_after(response) -> float:
 
 def post_new_alerts(warehouse: Path, alerts: list[dict], url: str, say: Callable[[str], None] = print,
                     attempts: int = 4, timeout: float = 10.0) -> int:
-    """POST the alerts not yet sent to `url` as one JSON document; record them as sent. Returns how many."""
+    """POST each alert not yet sent to `url`, one JSON document per alert, and mark it sent as soon as
+    the receiver accepts it. Returns how many were sent.
+
+    At most once from the receiver's view: every attempt at an alert carries the alert id as its
+    `Idempotency-Key`, in this run and the next, so a receiver that timed us out but got the alert can
+    drop the repeat. One delivery at a time per warehouse (a lock file beside it)."""
     import requests
 
     key = webhook_key(url)
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("create schema if not exists alerting")
-        con.execute(f"create table if not exists {SENT_TABLE} "
-                    "(alert_id varchar, webhook_sha256 varchar, sent_at timestamp, primary key (alert_id, webhook_sha256))")
-        sent = {r[0] for r in con.execute(f"select alert_id from {SENT_TABLE} where webhook_sha256 = ?",
-                                          [key]).fetchall()}
-        new = [a for a in alerts if a["alert_id"] not in sent]
-        if not new:
-            say(f"Webhook {_redacted(url)}: nothing new to send ({len(alerts)} already sent)")
-            return 0
-        body = {"source": "ai-margin", "alerts": new}
-        # the same batch carries the same key on every retry, so a receiver that timed us out but got the
-        # alerts can drop the repeat
-        headers = {"Idempotency-Key": hashlib.sha256(" ".join(sorted(a["alert_id"] for a in new)).encode()).hexdigest()}
+    with _delivery_lock(warehouse):
+        con = duckdb.connect(str(warehouse))
+        try:
+            con.execute("create schema if not exists alerting")
+            con.execute(f"create table if not exists {SENT_TABLE} (alert_id varchar, webhook_sha256 varchar, "
+                        "sent_at timestamp, primary key (alert_id, webhook_sha256))")
+            sent = {r[0] for r in con.execute(f"select alert_id from {SENT_TABLE} where webhook_sha256 = ?",
+                                              [key]).fetchall()}
+            new = [a for a in alerts if a["alert_id"] not in sent]
+            if not new:
+                say(f"Webhook {_redacted(url)}: nothing new to send ({len(alerts)} already sent)")
+                return 0
+            for n, alert in enumerate(new):
+                try:
+                    _post_one(requests, url, alert, attempts, timeout)
+                except AlertError as exc:
+                    raise AlertError(f"{exc}; {n} of {len(new)} new alert(s) were sent and marked, "
+                                     "the rest go with the next run") from None
+                con.execute(f"insert into {SENT_TABLE} values (?, ?, now())", [alert["alert_id"], key])
+            say(f"Webhook {_redacted(url)}: sent {len(new)} new alert(s)"
+                + (f", {len(alerts) - len(new)} already sent" if len(alerts) > len(new) else ""))
+            return len(new)
+        finally:
+            con.close()
+
+
+def _post_one(requests, url: str, alert: dict, attempts: int, timeout: float) -> None:
+    """POST one alert, retrying connection errors, timeouts, 429 and 5xx (honouring Retry-After)."""
+    body = {"source": "ai-margin", "alerts": [alert]}
+    headers = {"Idempotency-Key": alert["alert_id"]}
+    wait = 0.0
+    for attempt in range(1, attempts + 1):
+        try:
+            response = requests.post(url, json=body, timeout=timeout, headers=headers)
+        except requests.RequestException as exc:
+            problem = f"cannot reach it ({type(exc).__name__})"
+        else:
+            if response.ok:
+                return
+            problem = f"HTTP {response.status_code}"
+            if response.status_code < 500 and response.status_code != 429:
+                raise AlertError(f"webhook {_redacted(url)} refused alert {alert['alert_id']}: {problem}")
+            wait = _retry_after(response)
+        if attempt == attempts:
+            raise AlertError(f"webhook {_redacted(url)} failed after {attempts} attempts: {problem}")
+        time.sleep(max(wait, 0.5 * 2 ** (attempt - 1)))
         wait = 0.0
-        for attempt in range(1, attempts + 1):
-            try:
-                response = requests.post(url, json=body, timeout=timeout, headers=headers)
-            except requests.RequestException as exc:
-                problem = f"cannot reach it ({type(exc).__name__})"
-            else:
-                if response.ok:
-                    break
-                problem = f"HTTP {response.status_code}"
-                if response.status_code < 500 and response.status_code != 429:
-                    raise AlertError(f"webhook {_redacted(url)} refused the alerts: {problem}")
-                wait = _retry_after(response)
-            if attempt == attempts:
-                raise AlertError(f"webhook {_redacted(url)} failed after {attempts} attempts: {problem}; "
-                                 "nothing was marked as sent")
-            time.sleep(max(wait, 0.5 * 2 ** (attempt - 1)))
-            wait = 0.0
-        con.executemany(f"insert into {SENT_TABLE} values (?, ?, now())", [[a["alert_id"], key] for a in new])
-        say(f"Webhook {_redacted(url)}: sent {len(new)} new alert(s)"
-            + (f", {len(alerts) - len(new)} already sent" if len(alerts) > len(new) else ""))
-        return len(new)
-    finally:
-        con.close()
+
+
+@contextmanager
+def _delivery_lock(warehouse: Path):
+    """One `ai-margin alerts --webhook` at a time per warehouse: a second one says so and stops."""
+    lock_path = warehouse.with_name(warehouse.name + ".alerts.lock")
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlertError("another `ai-margin alerts --webhook` is delivering from this warehouse; "
+                             "run it again when that one ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def dumps(day: date | None, alerts: list[dict]) -> str:

@@ -199,13 +199,24 @@ def test_alerts_print_as_text_and_json_and_post_each_alert_once(demo):
         server.fail("/hooks/", 503)  # first attempt refused: retried
         first = run_cli("alerts", "--warehouse", str(wh), "--date", day, "--webhook", url)
         again = run_cli("alerts", "--warehouse", str(wh), "--date", day, "--webhook", url)
-    assert len(Hook.received) == 1
-    assert {a["alert_id"] for a in Hook.received[0]["alerts"]} == {a["alert_id"] for a in listed["alerts"]}
-    # the retry carried the refused attempt's key: a receiver can drop a repeat it already processed
-    assert len(Hook.keys) == 2 and Hook.keys[0] == Hook.keys[1] and len(Hook.keys[0]) == 64
+    # one document per alert, each alert once
+    assert [len(doc["alerts"]) for doc in Hook.received] == [1] * len(listed["alerts"])
+    assert sorted(doc["alerts"][0]["alert_id"] for doc in Hook.received) == \
+        sorted(a["alert_id"] for a in listed["alerts"])
+    # every attempt carries the alert id as its key, the refused one and its retry alike: a receiver
+    # that processed an attempt we timed out on can drop the repeat
+    assert Hook.keys[0] == Hook.keys[1] == Hook.received[0]["alerts"][0]["alert_id"]
+    assert Hook.keys[1:] == [doc["alerts"][0]["alert_id"] for doc in Hook.received]
     assert f"sent {len(listed['alerts'])} new alert(s)" in first.stdout
     assert "nothing new to send" in again.stdout
     for out in (first.stdout + first.stderr, again.stdout + again.stderr):
         assert "s3cret" not in out
     stored = _rows(wh, "select * from alerting.sent_alerts")
     assert len(stored) == len(listed["alerts"]) and not any("s3cret" in str(v) for row in stored for v in row)
+
+    # a second delivery while one runs says so, and sends nothing
+    import fcntl
+    with open(wh.with_name(wh.name + ".alerts.lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        busy = run_cli("alerts", "--warehouse", str(wh), "--date", day, "--webhook", url, check=False)
+    assert busy.returncode == 1 and "another `ai-margin alerts --webhook` is delivering" in busy.stderr
