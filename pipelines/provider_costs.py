@@ -15,6 +15,7 @@ double-counts. Money stays exact: JSON decimals are parsed as Decimal, CSV cells
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -150,9 +151,14 @@ def _export_table(path: Path, folder: Path):
         table = pq.read_table(path)
         table = pa.table({c: table[c].cast(pa.string()) for c in table.column_names})
     else:
-        # Every column as text: amounts must never pass through float.
-        header = pacsv.open_csv(path).schema.names
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        # Every column as text: amounts must never pass through float. Exports from some locales
+        # separate fields with ";" (a comma is their decimal mark): the header says which.
+        with (gzip.open(path, "rt", encoding="utf-8-sig") if path.suffix.lower() == ".gz"
+              else open(path, encoding="utf-8-sig")) as fh:
+            first_line = fh.readline()
+        parse = pacsv.ParseOptions(delimiter=";" if first_line.count(";") > first_line.count(",") else ",")
+        header = pacsv.open_csv(path, parse_options=parse).schema.names
+        table = pacsv.read_csv(path, parse_options=parse, convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header}, strings_can_be_null=False))
     rel = path.relative_to(folder.parent).as_posix()
     n = table.num_rows

@@ -80,3 +80,28 @@ def test_a_failing_data_test_never_holds_back_the_alerts(small_dataset, tmp_path
     assert con.execute("select count(*) from marts.fct_margin_alerts").fetchone()[0] > 0
     assert con.execute("select count(*) from marts.fct_margin_waterfall").fetchone()[0] > 0
     con.close()
+
+
+def test_semicolon_exports_load_and_a_copied_export_fails_by_name(tmp_path):
+    import csv
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures" / "focus"
+    focus = tmp_path / "data" / "providers" / "focus"
+    focus.mkdir(parents=True)
+    original = fixtures / "commitment_discount_usage_scenario_1.csv"
+    shutil.copy(original, focus / "march.csv")
+    shutil.copy(original, focus / "march (1).csv")  # the same export downloaded twice
+    with open(fixtures / "simple_saas_agreements_a1.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    with open(focus / "semicolons.csv", "w", newline="") as fh:  # a locale whose separator is ";"
+        csv.writer(fh, delimiter=";").writerows(rows)
+    warehouse = tmp_path / "wh.duckdb"
+    run_cli("load", "--data-dir", str(tmp_path / "data"), "--warehouse", str(warehouse), "--only", "provider_costs")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    loaded = con.execute("select count(*), count(billed_cost) from raw_provider_costs.focus_costs "
+                         "where _source_file = 'focus/semicolons.csv'").fetchone()
+    con.close()
+    assert loaded == (len(rows) - 1, len(rows) - 1)
+    build = run_cli("build", "--warehouse", str(warehouse), "--quiet", "--no-publish", check=False)
+    assert build.returncode == 1 and "assert_no_bill_export_loaded_twice" in build.stderr
