@@ -184,6 +184,12 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
         # Restore state from the warehouse first: a fresh working folder (another machine, CI, a copied
         # warehouse) would otherwise see no files loaded and no ids seen, and load everything again.
         pipeline.sync_destination()
+        if pipeline.has_pending_data:
+            # a run stopped mid-load (killed, a crash) left its data extracted or normalized, and its state
+            # (files seen, input fingerprint) already says so: finish that load before judging what changed
+            say(f"  {name:<15} finishing the load a stopped run left...")
+            pipeline.normalize()
+            pipeline.load()
         source = make_source()
         if isinstance(source, str):
             say(f"  {name:<15} skipped: {source}")
