@@ -35,6 +35,20 @@ def _openai_rows(folder: Path):
                           lambda path: list(_openai_page_rows(read_json(path), path.name)))
 
 
+def _amount(value, where: str):
+    """A bill amount as sent, if it is a finite number: "abc" or NaN stops the file (quarantined as a
+    file, naming the bucket) instead of loading a row whose cost would be lost."""
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(f"{where}: amount {str(value)[:40]!r} is not a number")
+    return value
+
+
 def _openai_page_rows(doc: dict, source: str):
     """Rows of one Costs API page (GET /v1/organization/costs); other pages are skipped."""
     if doc.get("object") != "page":
@@ -48,7 +62,8 @@ def _openai_page_rows(doc: dict, source: str):
                 "_row_key": row_key(bucket["start_time"], result.get("line_item"), result.get("project_id"),
                                     result.get("api_key_id")),
                 "start_time": bucket["start_time"], "end_time": bucket["end_time"],
-                "amount_value": amount.get("value"), "amount_currency": amount.get("currency"),
+                "amount_value": _amount(amount.get("value"), f"bucket {bucket['start_time']}"),
+                "amount_currency": amount.get("currency"),
                 "line_item": result.get("line_item"), "project_id": result.get("project_id"),
                 "api_key_id": result.get("api_key_id"), "quantity": result.get("quantity"),
                 "quantity_unit": result.get("quantity_unit"), "_source_file": source,
@@ -97,7 +112,8 @@ def _anthropic_page_rows(doc: dict, source: str):
                                     result.get("inference_geo")),
                 "starting_at": bucket["starting_at"], "ending_at": bucket["ending_at"],
                 # decimal string in cents, kept as sent
-                "amount": str(result.get("amount")) if result.get("amount") is not None else None,
+                "amount": str(_amount(result.get("amount"), f"bucket {bucket['starting_at']}"))
+                if result.get("amount") is not None else None,
                 **{k: result.get(k) for k in ("currency", "workspace_id", "description", "cost_type",
                                               "context_window", "model", "service_tier", "token_type",
                                               "inference_geo")},
