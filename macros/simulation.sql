@@ -54,6 +54,12 @@
     {{ money_per(amount ~ ' * ' ~ days, period_days) }}
 {%- endmacro %}
 
+{#- The shock of `scenario` (shock_scenario) hits this provider and any of these model names. -#}
+{% macro is_shocked(provider, model_names) -%}
+    ({{ provider }} = scenario.shock_provider
+     and (scenario.shock_model is null or scenario.shock_model in ({{ model_names | join(', ') }})))
+{%- endmacro %}
+
 {#- The price-shock drill's window and scenario: vars shock_provider (default: the provider carrying most
     of the period's estimated cost), shock_model (default: all its models), shock_factor (default 2) and
     shock_from (default: the period's first day), to the period's last day. -#}

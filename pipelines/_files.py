@@ -44,6 +44,11 @@ def row_key(*parts: object) -> str:
     return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
 
 
+def unreadable_reason(exc: BaseException) -> str:
+    """Why a file could not be read, as the reader said it (kept short)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
 FILE_LOG_HINTS = dict(table_name="source_files", write_disposition="merge", primary_key=("resource", "source_file"))
 
 
@@ -61,7 +66,7 @@ def read_each_file(resource: str, paths: list[Path], root: Path, read_one: Calla
         try:
             items = read_one(path)
         except Exception as exc:  # noqa: BLE001 - whatever stops one file must not stop the rest
-            entry["reason"] = f"{type(exc).__name__}: {exc}"[:500]
+            entry["reason"] = unreadable_reason(exc)
             log.append(entry)
             continue
         entry["rows"] = sum(getattr(getattr(item, "data", item), "num_rows", 1) for item in items)

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines._files import fingerprint
+from pipelines._files import fingerprint, unreadable_reason
 from pipelines.usage_formats import (ATTRIBUTE_NAMES, FORMATS, Column, Source, langfuse_source, list_sql as _list_sql,
                                      litellm_source, otel_source, sql_ident as _ident, sql_str as _sql_str)
 
@@ -215,6 +215,7 @@ def drop_repeats(con: duckdb.DuckDBPyConnection,
         kept.replace(path)
 
 
+UNIX_SECONDS = "'-?[0-9]+(\\.[0-9]+)?'"  # a timestamp given as unix seconds
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT")
 
@@ -351,7 +352,7 @@ class UsageFileReader:
             return typed, f"{src} is not null and ({typed}) is null"
         text = f"nullif(trim(cast({src} as varchar)), '')"
         if target == "TIMESTAMPTZ":  # unix seconds, or text (read() requires its offset)
-            typed = (f"case when regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') "
+            typed = (f"case when regexp_full_match({text}, {UNIX_SECONDS}) "
                      f"then try(to_timestamp(cast({text} as double))) else try_cast({text} as timestamptz) end")
         elif target == "BIGINT":
             # a whole number only: 12.7 tokens is a bad record, not 13
@@ -394,13 +395,14 @@ class UsageFileReader:
                 if bad:
                     checks.append(f"case when {bad} then '{name} is not {what}' end")
             if target == "TIMESTAMPTZ" and not source.naive_timestamps_are_utc:
-                for c in present:
+                for c, (typed_c, _) in zip(present, typed_parts):
                     # a time of day without its offset (the contract requires one): which day is it?
                     if c.sql_type.upper() == "VARCHAR":
-                        checks.append(f"case when length(trim({c.expr})) > 10 "
-                                      f"and try_cast(trim({c.expr}) as timestamptz) is not null and not regexp_full_match("
-                                      f"trim({c.expr}), '-?[0-9]+(\\.[0-9]+)?') and not regexp_matches(trim({c.expr}), "
-                                      f"'([zZ]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') then '{name} has no UTC offset' end")
+                        text = f"trim({c.expr})"
+                        checks.append(f"case when ({typed_c}) is not null and length({text}) > 10 "
+                                      f"and not regexp_full_match({text}, {UNIX_SECONDS}) "
+                                      f"and not regexp_matches({text}, '([zZ]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+                                      f"then '{name} has no UTC offset' end")
         checks.extend(source.checks)
         invariants = [
             *(f"case when {c} < 0 then 'negative {c}' end" for c in COUNTS),
@@ -575,7 +577,7 @@ def usage_files(usage_dir: str, report: UsageLoadReport, attribute_names: dict, 
         except (duckdb.Error, OSError, EOFError, pa.ArrowException, UnicodeError, ValueError) as exc:
             # a file that cannot be read is quarantined as a file; the other files load
             out_file(n).unlink(missing_ok=True)
-            return digest, None, FileReport(path=rel, error=f"{type(exc).__name__}: {exc}"[:500]), \
+            return digest, None, FileReport(path=rel, error=unreadable_reason(exc)), \
                 np.empty(0, np.uint64)
         finally:
             con.close()

@@ -14,9 +14,7 @@ mix as (
     select
         mix.*,
         matched.catalog_model_id,
-        mix.provider = scenario.shock_provider
-            and (scenario.shock_model is null or scenario.shock_model in (mix.model, matched.catalog_model_id))
-            as is_shocked
+        {{ is_shocked('mix.provider', ['mix.model', 'matched.catalog_model_id']) }} as is_shocked
     from {{ ref('int_usage_token_mix_daily') }} as mix
     cross join scenario
     left join {{ ref('int_usage_models_matched') }} as matched using (provider, model)
@@ -75,9 +73,8 @@ shocked_candidates as (
 
     select
         candidate.*,
-        case when candidate.provider = scenario.shock_provider
-                  and (scenario.shock_model is null or scenario.shock_model = candidate.model)
-             then scenario.factor else 1 end as shock_multiplier
+        case when {{ is_shocked('candidate.provider', ['candidate.model']) }} then scenario.factor else 1 end
+            as shock_multiplier
     from {{ ref('sim_swap_candidates') }} as candidate
     cross join scenario
 

@@ -14,8 +14,7 @@ costs as (
     cross join scenario
     left join {{ ref('int_usage_models_matched') }} as matched using (provider, model)
     where mix.usage_date between scenario.from_date and scenario.to_date
-        and mix.provider = scenario.shock_provider
-        and (scenario.shock_model is null or scenario.shock_model in (mix.model, matched.catalog_model_id))
+        and {{ is_shocked('mix.provider', ['mix.model', 'matched.catalog_model_id']) }}
     group by mix.customer_id
 
 ),
