@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from ai_margin.paths import DEFAULT_WAREHOUSE, dbt_target_dir, warehouse_path
+from ai_margin.redact import redact_secrets
 
 
 SOURCES = ["model_prices", "usage_events", "stripe", "revenue_events", "provider_costs", "overhead"]
@@ -86,12 +87,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     say(f"Building models in {warehouse}: dbt {' '.join(dbt_args)}")
     started = time.perf_counter()
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
-    _build_held_back_models(result, warehouse, args)
+    failed = _failed_nodes(result) + _build_held_back_models(result, warehouse, args)
     seconds = time.perf_counter() - started
-    floor_breaches = _failed_nodes(result, tag="margin_floor")
-    if not result.success and not (floor_breaches and floor_breaches == _failed_nodes(result)):
-        failed = _dbt_failures(result)
-        reason = f"dbt build failed: {failed}" if failed else f"dbt build failed: {_root_cause(result.exception)}"
+    floor_breaches = [r for r in failed if "margin_floor" in (r.node.tags or [])]
+    if not result.success and not (floor_breaches and floor_breaches == failed):
+        reason = (f"dbt build failed: {_dbt_failures(failed)}" if failed
+                  else f"dbt build failed: {_root_cause(result.exception)}")
         held = _held_elsewhere(f"{reason} {_run_messages(result)}", warehouse)
         if held:
             raise CliError(held)
@@ -110,18 +111,6 @@ def cmd_build(args: argparse.Namespace) -> int:
             say(f"  {r.node.name}: {r.failures} row(s)"
                 + (f", stored in {r.node.relation_name}" if getattr(r.node, "relation_name", None) else ""))
     return 0
-
-
-SECRET_NAME_PARTS = ("KEY", "SECRET", "TOKEN", "PASSWORD")
-
-
-def redact_secrets(text: str) -> str:
-    """`text` with the value of every secret-looking environment variable (an API key echoed back in a
-    provider's error body, say) replaced by its name."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and any(part in name.upper() for part in SECRET_NAME_PARTS) and value in text:
-            text = text.replace(value, f"<{name}>")
-    return text
 
 
 def _held_elsewhere(message: str, warehouse: Path) -> str | None:
@@ -241,8 +230,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     say(f"Simulating in {warehouse}: dbt {' '.join(dbt_args)}")
     result = run_dbt(dbt_args, warehouse, quiet=True)
     if not result.success:
-        failed = _dbt_failures(result)
-        raise CliError(f"simulation failed: {failed or _root_cause(result.exception)}")
+        raise CliError(f"simulation failed: {_dbt_failures(_failed_nodes(result)) or _root_cause(result.exception)}")
     release_dbt_connection()
     if args.publish:
         _publish(warehouse, after_build=True)
@@ -409,30 +397,35 @@ def _root_cause(exc: BaseException | None) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _build_held_back_models(result, warehouse: Path, args: argparse.Namespace) -> None:
-    """dbt skips every model after a failing data test; build those models anyway (without tests), so
-    that the marts and the alerts are current whatever the data tests say: the failure is still reported,
-    and a data-quality problem must not silence the alerts."""
-    from ai_margin.build import run_dbt
+def _build_held_back_models(result, warehouse: Path, args: argparse.Namespace) -> list:
+    """dbt skips every model (and test) after a failing data test; build those models anyway, with their
+    own data tests (`dbt build` of just them, and again for any a later failure holds back), so that the
+    marts and the alerts are current and every test has run, whatever the data tests say: a data-quality
+    problem must not silence the alerts. Returns the failures of these builds."""
+    from ai_margin.build import build_args, run_dbt
 
-    skipped = [r.node.name for r in getattr(result.result, "results", None) or []
-               if str(r.status) == "skipped" and r.node.resource_type == "model"]
-    if not skipped or not _failed_nodes(result):
-        return
-    say(f"Building the {len(skipped)} model(s) a failing data test held back: dbt run --select {' '.join(skipped)}")
-    held_back = run_dbt(["run", "--select", *skipped, *(["--vars", args.vars] if args.vars else [])], warehouse,
-                        quiet=args.quiet)
-    if not held_back.success:
-        say(f"  not all of them built: {_dbt_failures(held_back) or _root_cause(held_back.exception)}")
+    failures = []
+    while _failed_nodes(result):
+        skipped = [r.node.name for r in getattr(result.result, "results", None) or []
+                   if str(r.status) == "skipped" and r.node.resource_type == "model"]
+        if not skipped:
+            break
+        say(f"Building the {len(skipped)} model(s) a failing data test held back, with their tests: "
+            f"dbt build --select {' '.join(skipped)}")
+        result = run_dbt(build_args(" ".join(skipped), args.vars, args.full_refresh), warehouse, quiet=args.quiet)
+        failures += _failed_nodes(result)
+        if not result.success and not _failed_nodes(result):
+            say(f"  not all of them built: {_root_cause(result.exception)}")
+            break
+    return failures
 
 
-def _failed_nodes(result, tag: str | None = None) -> list:
-    return [r for r in getattr(result.result, "results", None) or []
-            if str(r.status) in ("error", "fail") and (tag is None or tag in (r.node.tags or []))]
+def _failed_nodes(result) -> list:
+    return [r for r in getattr(result.result, "results", None) or [] if str(r.status) in ("error", "fail")]
 
 
-def _dbt_failures(result) -> str:
-    failures = [f"{r.node.name} ({r.status})" for r in _failed_nodes(result)]
+def _dbt_failures(failed: list) -> str:
+    failures = [f"{r.node.name} ({r.status})" for r in failed]
     if not failures:
         return ""
     more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""

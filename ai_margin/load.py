@@ -13,6 +13,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from ai_margin.paths import PROJECT_DIR, dlt_dir
+from ai_margin.redact import forget_trace_holding_secrets
 from pipelines._files import fingerprint
 
 # Parquet timestamps with a zone fail to load into DuckDB through dlt otherwise (see docs/GUIDE).
@@ -205,7 +206,10 @@ def load_all(data_dir: Path | None, warehouse: Path, only: list[str] | None = No
             source.resources.add(_remember(fingerprint))
         say(f"  {name:<15} loading...")
         started = time.perf_counter()
-        pipeline.run(source)
+        try:
+            pipeline.run(source)
+        finally:
+            forget_trace_holding_secrets(pipeline.working_dir)
         seconds = time.perf_counter() - started
         detail = f"{_rows(pipeline):,} rows"
         if name == "usage_events":

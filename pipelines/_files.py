@@ -49,7 +49,9 @@ def unreadable_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-FILE_LOG_HINTS = dict(table_name="source_files", write_disposition="merge", primary_key=("resource", "source_file"))
+# merge_key="" drops a merge key the resource's own table may have (variants start from its hints)
+FILE_LOG_HINTS = dict(table_name="source_files", write_disposition="merge", primary_key=("resource", "source_file"),
+                      merge_key="")
 
 
 def read_each_file(resource: str, paths: list[Path], root: Path, read_one: Callable[[Path], list]) -> Iterator:

@@ -187,15 +187,16 @@ def _export_table(path: Path, folder: Path):
 
 class CostApi:
     """Paged GETs with backoff on 429, 5xx and connection errors; decimals parsed exactly.
-    Error messages name the URL path and status, never the key."""
+    Error messages name the URL path, status and body, never the key (a server may echo it back)."""
 
-    def __init__(self, base: str, headers: dict, retries: int = 5, timeout: float = 60.0):
+    def __init__(self, base: str, headers: dict, secret: str, retries: int = 5, timeout: float = 60.0):
         import requests
 
         self.requests = requests
         self.base = base.rstrip("/")
         self.session = requests.Session()
         self.session.headers.update(headers)
+        self.secret = secret
         self.retries = retries
         self.timeout = timeout
 
@@ -211,12 +212,15 @@ class CostApi:
                     return json.loads(response.text, parse_float=Decimal)
                 retryable = response.status_code == 429 or response.status_code >= 500
                 if not retryable or attempt == self.retries:
-                    raise RuntimeError(f"GET {path}: HTTP {response.status_code}: {response.text[:200]}")
+                    raise RuntimeError(f"GET {path}: HTTP {response.status_code}: {self._redacted(response.text)[:200]}")
                 delay = response.headers.get("retry-after")
                 time.sleep(float(delay) if delay and delay.replace(".", "", 1).isdigit() else min(0.5 * 2 ** attempt, 8))
                 continue
             time.sleep(min(0.5 * 2 ** attempt, 8))
         raise AssertionError("unreachable")
+
+    def _redacted(self, text: str) -> str:
+        return text.replace(self.secret, "<redacted>") if self.secret else text
 
     def pages(self, path: str, params: list[tuple[str, str]]):
         """Follow `has_more` / `next_page` (passed back as `page`)."""
@@ -271,7 +275,7 @@ def provider_costs_api_source(openai_admin_key: str | None = None, anthropic_adm
     resources = []
     window = dict(start_date=start_date, lookback_days=lookback_days)
     if openai_admin_key:
-        api = CostApi(openai_api_base, {"Authorization": f"Bearer {openai_admin_key}"})
+        api = CostApi(openai_api_base, {"Authorization": f"Bearer {openai_admin_key}"}, openai_admin_key)
 
         def openai_params(*group_by):
             return lambda start: [("start_time", str(int(start.timestamp()))), ("bucket_width", "1d"),
@@ -288,7 +292,8 @@ def provider_costs_api_source(openai_admin_key: str | None = None, anthropic_adm
                 _openai_usage_page_rows, _openai_bucket_start, **window))
             resources[-1].apply_hints(table_name="openai_usage")
     if anthropic_admin_key:
-        api_a = CostApi(anthropic_api_base, {"x-api-key": anthropic_admin_key, "anthropic-version": "2023-06-01"})
+        api_a = CostApi(anthropic_api_base, {"x-api-key": anthropic_admin_key, "anthropic-version": "2023-06-01"},
+                        anthropic_admin_key)
 
         def anthropic_params(*group_by):
             return lambda start: [("starting_at", start.strftime("%Y-%m-%dT%H:%M:%SZ")), ("bucket_width", "1d"),

@@ -37,6 +37,9 @@ class ProviderServer(LocalServer):
                 url = urlparse(self.path)
                 query = parse_qs(url.query)
                 fault = server.next_fault(url.path)
+                if fault == 401:  # the worst case: a server that echoes the whole key back
+                    key = self.headers.get("x-api-key") or self.headers.get("Authorization", "").split()[-1]
+                    return self.send_json(401, {"error": {"message": f"Incorrect API key provided: {key}"}})
                 if fault:
                     return self.send_json(fault, {"error": {"message": "try again"}},
                                           {"Retry-After": "0.1"} if fault == 429 else None)

@@ -107,6 +107,8 @@ class StripeServer(LocalServer):
                 kinds = {429: ("rate_limit_error", "Too many requests"), 500: ("api_error", "Internal error"),
                          400: ("invalid_request_error", "Bad request"), 404: ("invalid_request_error", "No such URL")}
                 kind, message = kinds.get(status, ("api_error", "Error"))
+                if status == 401:  # Stripe masks the key; a proxy in front of it might not
+                    kind, message = "invalid_request_error", f"Invalid API Key provided: {self.headers['Authorization'][7:]}"
                 self.send_json(status, {"error": {"type": kind, "message": message}})
 
         super().__init__(Handler)

@@ -76,7 +76,11 @@ def test_api_errors_fail_with_a_readable_reason(tmp_path, small_dataset, api_env
         server.fail("/v1/organization/costs", 401)
         with pytest.raises(Exception) as err:
             load_all(tmp_path / "empty", tmp_path / "w.duckdb", only=["provider_costs"], say=lambda m: None)
-        assert "HTTP 401" in str(err.value) and OPENAI_KEY not in str(err.value)
+        assert "HTTP 401" in str(err.value) and "Incorrect API key provided: <redacted>" in str(err.value)
+    assert OPENAI_KEY not in str(err.value)
+    for path in tmp_path.rglob("*"):  # dlt's trace, state and packages included
+        if path.is_file():
+            assert OPENAI_KEY.encode() not in path.read_bytes(), path
 
 
 def test_usage_endpoints_in_api_mode(tmp_path, monkeypatch):

@@ -105,3 +105,21 @@ def test_api_key_never_stored(tmp_path, stripe_env):
     for path in (tmp_path / "wh").rglob("*"):
         if path.is_file():
             assert API_KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_key_echoed_in_an_error_never_reaches_a_message_or_a_file(tmp_path, stripe_env):
+    from conftest import run_cli
+
+    (tmp_path / "no-files").mkdir()
+    with StripeServer(build_store(customers=5)) as server:
+        stripe_env(server)
+        server.fail("/v1/customers", 401)
+        proc = run_cli("load", "--data-dir", str(tmp_path / "no-files"), "--warehouse", str(tmp_path / "wh" / "w.duckdb"),
+                       "--only", "stripe", check=False,
+                       env={"STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": server.url})
+    assert proc.returncode == 1 and "Invalid API Key provided: <STRIPE_API_KEY>" in proc.stderr, proc.stderr
+    assert API_KEY not in proc.stdout + proc.stderr
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.parent.name == "stripe" for path in files)  # the pipeline's own folder was written
+    for path in files:
+        assert API_KEY.encode() not in path.read_bytes(), path

@@ -2,7 +2,8 @@ with source as (
 
     {{ source_columns('overhead', 'cost_pools', {
         '_row_key': 'varchar', 'period_start': 'date', 'period_end': 'date', 'cost_pool': 'varchar',
-        'amount': 'varchar', 'currency': 'varchar', 'feature': 'varchar', 'allocation_basis': 'varchar'
+        'amount': 'varchar', 'currency': 'varchar', 'feature': 'varchar', 'allocation_basis': 'varchar',
+        '_source_file': 'varchar', '_source_row': 'bigint'
     }) }}
 
 )
@@ -15,5 +16,7 @@ select
     cast(amount as {{ money_type() }}) as amount,
     upper(currency) as currency,
     nullif(feature, '') as feature,
-    coalesce(nullif(lower(allocation_basis), ''), 'inference_cost') as allocation_basis
+    coalesce(nullif(lower(allocation_basis), ''), 'inference_cost') as allocation_basis,
+    _source_file as source_file,
+    _source_row as source_row
 from source
