@@ -21,3 +21,5 @@ union all
 select * from {{ ref('alert_provider_billing_residuals') }}
 union all
 select * from {{ ref('alert_budgets') }}
+union all
+select * from {{ ref('alert_data_quality') }}

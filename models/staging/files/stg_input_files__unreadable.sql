@@ -12,10 +12,11 @@ with unreadable as (
         source_file,
         size_bytes,
         file_fingerprint,
-        reason
+        reason,
+        read_at at time zone 'UTC' as read_at
     from ({{ source_columns(source_name, 'source_files', {
         'resource': 'varchar', 'source_file': 'varchar', 'size_bytes': 'bigint', 'file_fingerprint': 'varchar',
-        'reason': 'varchar'
+        'reason': 'varchar', 'read_at': 'timestamptz'
     }) }}) as files
     where reason is not null
     union all
@@ -26,9 +27,11 @@ with unreadable as (
         source_file,
         size_bytes,
         file_fingerprint,
-        file_error as reason
+        file_error as reason,
+        read_at at time zone 'UTC' as read_at
     from ({{ source_columns('usage', 'usage_files', {
-        'source_file': 'varchar', 'size_bytes': 'bigint', 'file_fingerprint': 'varchar', 'file_error': 'varchar'
+        'source_file': 'varchar', 'size_bytes': 'bigint', 'file_fingerprint': 'varchar', 'file_error': 'varchar',
+        'read_at': 'timestamptz'
     }) }}) as files
     where file_error is not null
 
