@@ -122,6 +122,10 @@ def _anthropic_page_rows(doc: dict, source: str):
 
 
 CUR_MARKER = "line_item_unblended_cost"
+# The columns a bill export cannot do without (matched ignoring case and underscores); a currency
+# missing from a row is named by the FX tests downstream
+FOCUS_REQUIRED = ("BilledCost", "ChargePeriodStart", "ChargePeriodEnd")
+CUR_REQUIRED = ("line_item_unblended_cost", "line_item_usage_start_date", "line_item_usage_end_date")
 
 
 def _anthropic_usage_rows(folder: Path):
@@ -176,12 +180,17 @@ def _export_table(path: Path, folder: Path):
         header = pacsv.open_csv(path, parse_options=parse).schema.names
         table = pacsv.read_csv(path, parse_options=parse, convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header}, strings_can_be_null=False))
+    is_cur = CUR_MARKER in {c.lower() for c in table.column_names}
+    # an export without its cost, period or currency columns would load as charges of nothing
+    present = {c.lower().replace("_", "") for c in table.column_names}
+    missing = [c for c in (CUR_REQUIRED if is_cur else FOCUS_REQUIRED) if c.lower().replace("_", "") not in present]
+    if missing:
+        raise ValueError(f"missing column(s) {', '.join(missing)}")
     rel = path.relative_to(folder.parent).as_posix()
     n = table.num_rows
     table = table.append_column("_source_file", pa.array([rel] * n, pa.string()))
     table = table.append_column("_source_row", pa.array(range(1, n + 1), pa.int64()))
     table = table.append_column("_row_key", pa.array([row_key(rel, i) for i in range(1, n + 1)], pa.string()))
-    is_cur = CUR_MARKER in {c.lower() for c in table.column_names}
     return dlt.mark.with_table_name(table, "aws_cur_costs" if is_cur else "focus_costs")
 
 

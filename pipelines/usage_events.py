@@ -110,7 +110,17 @@ def _json_without(keys: str, raw: str, excluded) -> str:
     """SQL: the JSON object `raw` limited to its `keys` that are not in `excluded`."""
     return (f"cast(to_json(map_from_entries(list_transform(list_filter({keys}, "
             f"lambda k: not list_contains({_list_sql(excluded)}, k)), "
-            f"lambda k: {{'key': k, 'value': json_extract({raw}, '$.\"' || k || '\"')}}))) as varchar)")
+            f"lambda k: {{'key': k, 'value': json_extract({raw}, {_json_pointer_sql('k')})}}))) as varchar)")
+
+
+def _json_pointer(key: str) -> str:
+    """The JSON pointer (RFC 6901) to a top-level key: any key, "" and quotes included, has one."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _json_pointer_sql(key: str) -> str:
+    """SQL: the JSON pointer to the top-level key held in the SQL expression `key`."""
+    return f"'/' || replace(replace({key}, '~', '~0'), '/', '~1')"
 
 
 def _decode_or_none(line: bytes) -> str | None:
@@ -264,7 +274,7 @@ class UsageFileReader:
     def _jsonl_source(self, path: Path, relation: str = "src") -> Source:
         self._json_lines(path)
         keys = [r[0] for r in self.con.execute("select distinct unnest(_keys) from _keyed").fetchall()]
-        paths = "[" + ", ".join(_sql_str("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
+        paths = "[" + ", ".join(_sql_str(_json_pointer(k)) for k in keys) + "]"
         self.con.execute(f"""
             create or replace temp view {relation} as
             select _row, _raw, _is_object, _keys,
@@ -302,6 +312,17 @@ class UsageFileReader:
                 select row_number() over () + 1 as _row, *
                 from read_csv({_sql_str(str(path))}, header = true, all_varchar = true, store_rejects = true,
                               rejects_scan = '_csv_scan', rejects_table = '_csv_rejects')
+            """)
+            # a row's number is its line: the lines the reader rejected are skipped in the count
+            self.con.execute(f"""
+                update {relation} set _row = lines.line
+                from (
+                    select line, row_number() over (order by line) + 1 as position
+                    from range(2, (select count(*) from {relation})
+                                  + (select count(distinct line) from _csv_rejects) + 2) as numbers(line)
+                    where line not in (select line from _csv_rejects)
+                ) as lines
+                where {relation}._row = lines.position and exists (select 1 from _csv_rejects)
             """)
         described = self.con.execute(f"describe {relation}").fetchall()
         columns = {c: Column(_ident(c), t) for c, t, *_ in described if c != "_row"}
@@ -478,7 +499,8 @@ class UsageFileReader:
         if source.csv_rejects:
             # Lines DuckDB's CSV reader could not parse at all (wrong column count, bad quoting).
             # a line the reader could not split cannot have its content column cut out: withheld whole
-            rejects = self._csv_rejects(source_file, file_fingerprint, ts, withhold=source.has_content_columns)
+            rejects = self._csv_rejects(source_file, file_fingerprint, ts, withhold=source.has_content_columns,
+                                        header_cells=len(source.columns))
             if rejects.num_rows:
                 quarantine = pa.concat_tables([quarantine, rejects.cast(quarantine.schema)])
                 reasons.append(("malformed CSV line", rejects.num_rows))
@@ -490,19 +512,35 @@ class UsageFileReader:
         report.reasons = dict(reasons)
         return _nullable(quarantine), report, np.concatenate([np.empty(0, np.uint64), *id_hashes])
 
-    def _csv_rejects(self, source_file: str, file_fingerprint: str, ts: datetime, withhold: bool) -> pa.Table:
-        raw = ("'[withheld: malformed line of a file with content columns]'" if withhold
-               else f"left(csv_line, {RAW_TEXT_LIMIT})")
+    def _csv_rejects(self, source_file: str, file_fingerprint: str, ts: datetime, withhold: bool,
+                     header_cells: int) -> pa.Table:
+        """One row per line DuckDB's CSV reader could not split (it reports a line once per error). Its
+        raw text keeps the cells the header names, no more: a cell beyond them has no name, so nothing
+        says it is not a prompt."""
         try:
-            return self.con.sql(f"""
-                select {_sql_str(source_file)} as source_file, cast(line as bigint) as source_row,
-                       {_sql_str(file_fingerprint)} as file_fingerprint,
-                       {raw} as raw_text,
-                       'malformed CSV line: ' || error_type as reason, cast(? as timestamptz) as quarantined_at
-                from _csv_rejects
-            """, params=[ts]).to_arrow_table()
+            delimiter = _sql_str(self.con.execute("select any_value(delimiter) from _csv_scan").fetchall()[0][0] or ",")
         except duckdb.CatalogException:
             return pa.table({})
+        raw = ("'[withheld: malformed line of a file with content columns]'" if withhold else f"""
+            left(case when len(cells) > {header_cells}
+                      then array_to_string(cells[1:{header_cells}], {delimiter}) || {delimiter}
+                           || '[' || (len(cells) - {header_cells}) || ' cell(s) beyond the header withheld]'
+                      else csv_line end, {RAW_TEXT_LIMIT})""")
+        return self.con.sql(f"""
+            select {_sql_str(source_file)} as source_file, source_row,
+                   {_sql_str(file_fingerprint)} as file_fingerprint,
+                   {raw} as raw_text,
+                   'malformed CSV line: ' || error_types as reason, cast(? as timestamptz) as quarantined_at
+            from (
+                select cast(line as bigint) as source_row, any_value(csv_line) as csv_line,
+                       string_split(any_value(csv_line), {delimiter}) as cells,
+                       array_to_string(list_sort(list_distinct(list(cast(error_type as varchar)))), ', ')
+                           as error_types
+                from _csv_rejects
+                group by line
+            )
+            order by source_row
+        """, params=[ts]).to_arrow_table()
 
 
 # Upsert on event_id: a run hands dlt each id once (first delivery in path order within the run), and
