@@ -45,8 +45,10 @@ def row_key(*parts: object) -> str:
 
 
 def unreadable_reason(exc: BaseException) -> str:
-    """Why a file could not be read, as the reader said it (kept short)."""
-    return f"{type(exc).__name__}: {exc}"[:500]
+    """Why a file could not be read, as the reader said it: its first line only, because DuckDB's CSV
+    errors go on to quote the offending line, which may hold a prompt."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:500]
 
 
 # merge_key="" drops a merge key the resource's own table may have (variants start from its hints)

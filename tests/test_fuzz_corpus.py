@@ -106,6 +106,10 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
                                   f"fz-café,2026-09-15T12:00:00Z,{FUZZ_CUSTOMER},chat_assistant,openai,gpt-4o-mini,10,2\n"
                                   ).encode("latin-1"),
         "usage/fuzz/huge-field.jsonl": json.dumps(_call("fz-huge-field", note="x" * 20_000_000)) + "\n",
+        # a CSV cell past DuckDB's longest line: the file is quarantined, and the reason quotes no content
+        "usage/fuzz/huge-cell.csv": "event_id,occurred_at,customer_id,feature,provider,model,note\n"
+                                    f"fz-huge-cell,2026-09-15T12:00:00Z,{FUZZ_CUSTOMER},chat,openai,gpt-4o-mini,"
+                                    f"{PROMPT}{'x' * 3_000_000}\n",
         "usage/fuzz/empty.parquet": b"",
         "usage/fuzz/cut.jsonl.gz": gzip.compress(json.dumps(_call("fz-gz")).encode() * 40)[:60],
         "stripe/invoices/empty-page.json": b"",
@@ -184,7 +188,7 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
                   .fetchall()}
     for file in unreadable:  # the load said which file, and why
         assert f"file quarantined: {file}: " in run.stdout, file
-    assert {"usage_events/fuzz/empty.parquet", "usage_events/fuzz/cut.jsonl.gz", "stripe/invoices/empty-page.json",
+    assert {"usage_events/fuzz/empty.parquet", "usage_events/fuzz/cut.jsonl.gz", "usage_events/fuzz/huge-cell.csv", "stripe/invoices/empty-page.json",
             "provider_costs/openai/abc.json", "provider_costs/openai/nan.json",
             "provider_costs/focus/ragged.csv", "provider_costs/focus/no-cost-column.csv"} <= unreadable, unreadable
     revenue = dict(con.execute("select source_row, reason from raw_revenue.revenue_quarantine "
