@@ -9,15 +9,15 @@
 {% macro alert_rows(relation, note='null') %}
 select
     cast(alert_date as date) as alert_date,
-    cast(alert_type as varchar) as alert_type,
-    cast(severity as varchar) as severity,
-    cast(entity_type as varchar) as entity_type,
-    cast(entity_id as varchar) as entity_id,
-    cast(metric as varchar) as metric,
+    cast(alert_type as string) as alert_type,
+    cast(severity as string) as severity,
+    cast(entity_type as string) as entity_type,
+    cast(entity_id as string) as entity_id,
+    cast(metric as string) as metric,
     cast(metric_value as decimal(38, 10)) as metric_value,
     cast(threshold as decimal(38, 10)) as threshold,
     cast(baseline_value as decimal(38, 10)) as baseline_value,
-    cast({{ note }} as varchar) as note,
+    cast({{ note }} as string) as note,
     coalesce(is_on, false) as is_on
 from {{ relation }}
 {% endmacro %}

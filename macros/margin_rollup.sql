@@ -2,8 +2,8 @@
 {% macro margin_rollup(grain) %}
     select
         {{ margin_period(grain, 'margin_date') }} as period_start,
-        cast(customer_id as varchar) as customer_id,
-        cast(feature as varchar) as feature,
+        cast(customer_id as string) as customer_id,
+        cast(feature as string) as feature,
         -- one waterfall row per day, customer and feature (its unique_combination test)
         cast(count(*) as bigint) as days,
         cast(sum(requests) as bigint) as requests,

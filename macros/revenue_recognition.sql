@@ -86,8 +86,8 @@ lines as (
         'invoice_line' as revenue_source,
         invoice_lines.invoice_id,
         invoices.stripe_customer_id,
-        cast(null as varchar) as app_customer_id,
-        cast(null as varchar) as feature,
+        cast(null as string) as app_customer_id,
+        cast(null as string) as feature,
         invoice_lines.currency,
         invoice_lines.amount_minor - invoice_lines.discount_minor - invoice_lines.inclusive_tax_minor as net_minor,
         -- a line without a period is recognised when the invoice was finalised
@@ -260,7 +260,7 @@ unmatched_adjustments as (
 
     select
         credit_note_id as revenue_source_id, 'credit_note' as revenue_source, invoice_id, stripe_customer_id,
-        cast(null as varchar) as app_customer_id, cast(null as varchar) as feature, currency,
+        cast(null as string) as app_customer_id, cast(null as string) as feature, currency,
         -total_excluding_tax_minor as net_minor,
         cast(effective_at as date) as service_start_date, 1 as service_days,
         cast(effective_at as date) as in_force_from,
@@ -281,8 +281,8 @@ external_revenue as (
     select
         revenue_event_id as revenue_source_id,
         'revenue_event' as revenue_source,
-        cast(null as varchar) as invoice_id,
-        cast(null as varchar) as stripe_customer_id,
+        cast(null as string) as invoice_id,
+        cast(null as string) as stripe_customer_id,
         customer_id as app_customer_id,
         feature,
         currency,
@@ -393,8 +393,8 @@ payments as (
         invoice_id as revenue_source_id,
         'invoice_payment' as revenue_source,
         stripe_customer_id,
-        cast(null as varchar) as app_customer_id,
-        cast(null as varchar) as feature,
+        cast(null as string) as app_customer_id,
+        cast(null as string) as feature,
         currency,
         cast(paid_at as date) as revenue_date,
         {{ _pre_tax_share('amount_paid_minor', 'invoices') }} as amount_minor

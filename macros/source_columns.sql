@@ -11,10 +11,7 @@
         exists (its staging view would then read nothing, and its rows silently leave every mart). -#}
     {%- set existing = [] -%}
     {%- if execute -%}
-        {%- set found = run_query("select lower(column_name) from duckdb_columns() where database_name = '"
-                                  ~ src.database ~ "' and schema_name = '" ~ src.schema ~ "' and table_name = '"
-                                  ~ src.identifier ~ "'") -%}
-        {%- do existing.extend(found.columns[0].values()) -%}
+        {%- do existing.extend(adapter.dispatch('source_column_names')(src)) -%}
     {%- endif %}
     select
     {%- for spec, data_type in columns.items() %}
@@ -24,4 +21,26 @@
         {% if present | length > 1 %}coalesce({% for n in present %}cast({{ adapter.quote(n | lower) }} as {{ data_type }}){{ ", " if not loop.last }}{% endfor %}){% elif present %}cast({{ adapter.quote(present[0] | lower) }} as {{ data_type }}){% else %}cast(null as {{ data_type }}){% endif %} as {{ adapter.quote(names[0]) }}{{ "," if not loop.last }}
     {%- endfor %}
     from {% if existing or not execute %}{{ src }}{% else %}(select 1 as _none) as _missing_table where false{% endif %}
+{%- endmacro %}
+
+
+{#- The lower-cased column names of a source table, [] when it does not exist: from the engine's
+    catalog (DuckDB's duckdb_columns(); Spark's show tables and describe, tried on a local Spark, for
+    the port in docs/spark-port.md). -#}
+{% macro default__source_column_names(src) -%}
+    {%- set found = run_query("select lower(column_name) from duckdb_columns() where database_name = '"
+                              ~ src.database ~ "' and schema_name = '" ~ src.schema ~ "' and table_name = '"
+                              ~ src.identifier ~ "'") -%}
+    {{ return(found.columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro spark__source_column_names(src) -%}
+    {%- set tables = run_query("show tables in " ~ src.schema ~ " like '" ~ src.identifier ~ "'") -%}
+    {%- if tables.rows | length == 0 -%}{{ return([]) }}{%- endif -%}
+    {%- set cols = run_query("describe table " ~ src.schema ~ "." ~ src.identifier) -%}
+    {%- set names = [] -%}
+    {%- for r in cols.rows -%}
+        {%- if r[0] and not r[0].startswith('#') and r[0] | lower not in names -%}{% do names.append(r[0] | lower) %}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}

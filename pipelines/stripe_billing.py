@@ -42,7 +42,18 @@ def read_file_objects(stripe_dir: Path, object_type: str) -> Iterator[dict]:
     """The objects of every file of `object_type`; a file that cannot be read is quarantined as a file
     (stripe.source_files) and the others load."""
     return read_each_file(object_type, stripe_files(stripe_dir, object_type), stripe_dir,
-                          lambda path: list(list_page_objects(read_json(path))))
+                          lambda path: _page_objects(path, object_type))
+
+
+def _page_objects(path: Path, object_type: str) -> list[dict]:
+    """The objects of one page, checked before any is loaded: an object without an id (the key every
+    table merges on), or with lines cut short, fails its file, naming the object."""
+    objects = list(list_page_objects(read_json(path)))
+    for n, obj in enumerate(objects, start=1):
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+            raise ValueError(f"object {n} of the page has no id")
+        _split_lines(obj, object_type)
+    return objects
 
 
 # -- API mode -------------------------------------------------------------------------------------

@@ -113,6 +113,7 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
         "usage/fuzz/empty.parquet": b"",
         "usage/fuzz/cut.jsonl.gz": gzip.compress(json.dumps(_call("fz-gz")).encode() * 40)[:60],
         "stripe/invoices/empty-page.json": b"",
+        "stripe/invoices/no-id.json": json.dumps({"object": "list", "data": [{"object": "invoice", "customer": "cus_x"}]}),
         "providers/openai/abc.json": json.dumps({"object": "page", "has_more": False, "data": [{
             "object": "bucket", "start_time": 1789430400, "end_time": 1789516800, "results": [{
                 "object": "organization.costs.result", "amount": {"value": "abc", "currency": "usd"}}]}]}),
@@ -189,6 +190,7 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
     for file in unreadable:  # the load said which file, and why
         assert f"file quarantined: {file}: " in run.stdout, file
     assert {"usage_events/fuzz/empty.parquet", "usage_events/fuzz/cut.jsonl.gz", "usage_events/fuzz/huge-cell.csv", "stripe/invoices/empty-page.json",
+            "stripe/invoices/no-id.json",
             "provider_costs/openai/abc.json", "provider_costs/openai/nan.json",
             "provider_costs/focus/ragged.csv", "provider_costs/focus/no-cost-column.csv"} <= unreadable, unreadable
     revenue = dict(con.execute("select source_row, reason from raw_revenue.revenue_quarantine "

@@ -16,8 +16,8 @@ price_changes as (
     select
         usage_date as alert_date, 'model_price_change' as alert_type, 'warning' as severity, 'model' as entity_type,
         provider || '/' || model || coalesce(' (' || service_tier || ')', '') as entity_id,
-        'output USD per million tokens (input ' || coalesce(prev_input_usd_per_mtok::varchar, '?') || ' -> '
-            || coalesce(input_usd_per_mtok::varchar, '?') || ')' as metric,
+        'output USD per million tokens (input ' || coalesce(prev_input_usd_per_mtok::string, '?') || ' -> '
+            || coalesce(input_usd_per_mtok::string, '?') || ')' as metric,
         output_usd_per_mtok as metric_value,
         null as threshold,
         prev_output_usd_per_mtok as baseline_value,

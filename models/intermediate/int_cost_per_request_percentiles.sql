@@ -25,9 +25,9 @@ requests as (
 final as (
 
     select
-        cast(case when grouping(feature) = 0 then 'feature' else 'customer' end as varchar) as grain,
-        cast(feature as varchar) as feature,
-        cast(customer_id as varchar) as customer_id,
+        cast(case when grouping(feature) = 0 then 'feature' else 'customer' end as string) as grain,
+        cast(feature as string) as feature,
+        cast(customer_id as string) as customer_id,
         cast(count(*) as bigint) as requests,
         cast(sum(effective_cost_usd) as {{ money_type() }}) as usage_cost_usd,
         cast(quantile_disc(effective_cost_usd, 0.95) as {{ money_type() }}) as p95_cost_per_request_usd

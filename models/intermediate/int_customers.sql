@@ -94,12 +94,12 @@ unattributed as (
 
     select
         '{{ var("unattributed_customer_id") }}' as customer_id,
-        cast(null as varchar) as stripe_customer_id,
+        cast(null as string) as stripe_customer_id,
         'Unattributed' as customer_name,
         'unattributed' as plan,
         'unattributed' as segment,
         'unattributed' as region,
-        cast(null as varchar) as company_size,
+        cast(null as string) as company_size,
         cast(null as date) as signup_date,
         cast(null as date) as first_usage_date,
         false as is_billed_in_stripe,

@@ -173,7 +173,7 @@ unallocated_residual as (
         'unallocated' as feature,
         true as is_production,
         'inference' as cost_layer,
-        cast(null as varchar) as model,
+        cast(null as string) as model,
         0 as requests,
         0 as unpriced_requests,
         0 as input_tokens,

@@ -42,7 +42,7 @@ price_fingerprints as (
 
     select
         provider, model, service_tier, usage_date,
-        cast(md5_number(string_agg(cast(resolved as varchar), '|' order by context_tier_start)) >> 64 as ubigint)
+        cast(md5_number(string_agg(cast(resolved as string), '|' order by context_tier_start)) >> 64 as ubigint)
             as price_fingerprint
     from {{ ref('int_model_prices_resolved') }} as resolved  -- the alias is the whole row, hashed above -- noqa: AL05
     group by all

@@ -71,16 +71,16 @@ forecast as (
 final as (
 
     select
-        cast(budget_id as varchar) as budget_id,
-        cast(scope as varchar) as scope,
-        cast(customer_id as varchar) as customer_id,
-        cast(feature as varchar) as feature,
-        cast(period as varchar) as period,
+        cast(budget_id as string) as budget_id,
+        cast(scope as string) as scope,
+        cast(customer_id as string) as customer_id,
+        cast(feature as string) as feature,
+        cast(period as string) as period,
         cast(period_start as date) as period_start,
         cast(period_end as date) as period_end,
         cast(as_of_date as date) as as_of_date,
         cast(amount as decimal(18, 4)) as amount,
-        cast(upper(currency) as varchar) as currency,
+        cast(upper(currency) as string) as currency,
         amount_usd,
         spend_usd,
         cast(round(cast(spend_usd as double) / cast(amount_usd as double) * 100, 2) as double) as utilisation_pct,
@@ -93,8 +93,8 @@ final as (
             when forecast_usd >= amount_usd then 'forecast_exceeded'
             when spend_usd * 100 >= amount_usd * cast(list_min(warn_at) as decimal(9, 4)) then 'warning'
             else 'ok'
-        end as varchar) as status,
-        cast(on_exceed as varchar) as on_exceed,
+        end as string) as status,
+        cast(on_exceed as string) as on_exceed,
         cast(spend_usd >= amount_usd and on_exceed = 'block' as boolean) as is_blocked,
         cast(exceeded_on as date) as exceeded_on
     from forecast

@@ -29,8 +29,8 @@ final as (
 
     select
         cast(cohort_month as date) as cohort_month,
-        cast(plan as varchar) as plan,
-        cast(segment as varchar) as segment,
+        cast(plan as string) as plan,
+        cast(segment as string) as segment,
         cast(usage_decile as integer) as usage_decile,
         cast(count(*) as bigint) as customers,
         cast(count(*) filter (where profitability = 'unprofitable') as bigint) as unprofitable_customers,

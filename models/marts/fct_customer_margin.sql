@@ -44,9 +44,9 @@ totals as (
 final as (
 
     select
-        cast(customers.customer_id as varchar) as customer_id,
-        cast(customers.plan as varchar) as plan,
-        cast(customers.segment as varchar) as segment,
+        cast(customers.customer_id as string) as customer_id,
+        cast(customers.plan as string) as plan,
+        cast(customers.segment as string) as segment,
         cast(customers.cohort_month as date) as cohort_month,
         cast(totals.first_date as date) as first_date,
         cast(totals.last_date as date) as last_date,
@@ -66,7 +66,7 @@ final as (
             when totals.gross_margin_usd * 100 < -totals.revenue_usd * {{ var('break_even_band_pct') }}
                 then 'unprofitable'
             else 'break_even'
-        end as varchar) as profitability,
+        end as string) as profitability,
         cast({{ money_per('totals.usage_cost_usd', 'totals.requests') }} as {{ money_type() }})
             as mean_usage_cost_per_request_usd,
         cast(percentiles.p95_cost_per_request_usd as {{ money_type() }}) as p95_cost_per_request_usd,

@@ -21,13 +21,13 @@ with days as (
 )
 
 select
-    cast(feature as varchar) as feature,
+    cast(feature as string) as feature,
     cast(period_start as date) as period_start,
     cast(max(usage_date) as date) as last_usage_date,
-    cast(any_value(model) as varchar) as model,
-    cast(any_value(prompt_version) as varchar) as prompt_version,
-    cast(any_value(previous_model) as varchar) as previous_model,
-    cast(any_value(previous_prompt_version) as varchar) as previous_prompt_version,
+    cast(any_value(model) as string) as model,
+    cast(any_value(prompt_version) as string) as prompt_version,
+    cast(any_value(previous_model) as string) as previous_model,
+    cast(any_value(previous_prompt_version) as string) as previous_prompt_version,
     cast(count(*) as bigint) as days_with_usage,
     cast(sum(requests) as bigint) as requests,
     cast(sum(usage_cost_usd) as {{ money_type() }}) as usage_cost_usd,

@@ -45,8 +45,8 @@ totals as (
 final as (
 
     select
-        cast(totals.feature as varchar) as feature,
-        cast(coalesce(features.category, 'uncatalogued') as varchar) as category,
+        cast(totals.feature as string) as feature,
+        cast(coalesce(features.category, 'uncatalogued') as string) as category,
         cast(totals.active_customers as bigint) as active_customers,
         cast(totals.requests as bigint) as requests,
         cast(totals.revenue_usd as {{ money_type() }}) as revenue_usd,

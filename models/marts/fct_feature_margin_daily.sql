@@ -3,11 +3,11 @@
 -- never stops another model from building. USD.
 select
     cast(margin_date as date) as margin_date,
-    cast(feature as varchar) as feature,
-    cast(category as varchar) as category,
+    cast(feature as string) as feature,
+    cast(category as string) as category,
     cast(margin_floor_pct as decimal(9, 4)) as margin_floor_pct,
     cast(yellow_ceiling_pct as decimal(9, 4)) as yellow_ceiling_pct,
-    cast(floor_exception_reason as varchar) as floor_exception_reason,
+    cast(floor_exception_reason as string) as floor_exception_reason,
     cast(floor_exception_review_date as date) as floor_exception_review_date,
     cast(has_floor_exception as boolean) as has_floor_exception,
     cast(requests as bigint) as requests,
@@ -19,6 +19,6 @@ select
     cast(revenue_{{ days }}d_usd as {{ money_type() }}) as revenue_{{ days }}d_usd,
     cast(total_cost_{{ days }}d_usd as {{ money_type() }}) as total_cost_{{ days }}d_usd,
     cast(margin_pct_{{ days }}d as double) as margin_pct_{{ days }}d,
-    cast(zone_{{ days }}d as varchar) as zone_{{ days }}d{{ "," if not loop.last }}
+    cast(zone_{{ days }}d as string) as zone_{{ days }}d{{ "," if not loop.last }}
     {% endfor %}
 from {{ ref('int_feature_margin_rolling') }}

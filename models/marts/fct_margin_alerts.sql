@@ -34,7 +34,7 @@ started as (
 identified as (
 
     select
-        cast(md5(alert_type || '|' || entity_type || '|' || entity_id || '|' || alert_date) as varchar) as alert_id,
+        cast(md5(alert_type || '|' || entity_type || '|' || entity_id || '|' || alert_date) as string) as alert_id,
         *
     from started
 
@@ -151,9 +151,9 @@ final as (
             when started.metric_value > started.baseline_value then 'rising'
             when started.metric_value < started.baseline_value then 'falling'
             else 'flat'
-        end as varchar) as trend,
+        end as string) as trend,
         started.note,
-        cast(drivers.primary_cost_driver as varchar) as primary_cost_driver,
+        cast(drivers.primary_cost_driver as string) as primary_cost_driver,
         cast(drivers.primary_cost_driver_change_usd as {{ money_type() }}) as primary_cost_driver_change_usd
     from identified as started
     left join primary_driver as drivers using (alert_id)

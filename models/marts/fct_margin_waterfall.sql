@@ -192,8 +192,8 @@ final as (
 
     select
         cast(margin_date as date) as margin_date,
-        cast(customer_id as varchar) as customer_id,
-        cast(feature as varchar) as feature,
+        cast(customer_id as string) as customer_id,
+        cast(feature as string) as feature,
         cast(coalesce(requests, 0) as bigint) as requests,
         cast(coalesce(unpriced_requests, 0) as bigint) as unpriced_requests,
         cast(coalesce(input_tokens, 0) as bigint) as input_tokens,

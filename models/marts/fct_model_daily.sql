@@ -16,9 +16,9 @@ final as (
 
     select
         cast(usage_date as date) as usage_date,
-        cast(provider as varchar) as provider,
-        cast(model as varchar) as model,
-        cast(feature as varchar) as feature,
+        cast(provider as string) as provider,
+        cast(model as string) as model,
+        cast(feature as string) as feature,
         cast(count(*) as bigint) as requests,
         cast(count(*) filter (where not is_priced) as bigint) as unpriced_requests,
         cast(sum(input_tokens) as bigint) as input_tokens,

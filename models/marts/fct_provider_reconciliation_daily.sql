@@ -11,9 +11,9 @@ final as (
 
     select
         cast(usage_date as date) as cost_date,
-        cast(provider as varchar) as provider,
+        cast(provider as string) as provider,
         cast(bool_or(is_reconciled) as boolean) as is_reconciled,
-        cast(max(reconciliation_grain) as varchar) as reconciliation_grain,
+        cast(max(reconciliation_grain) as string) as reconciliation_grain,
         cast(sum(estimated_cost_usd) as {{ money_type() }}) as estimated_cost_usd,
         cast(sum(effective_cost_usd) as {{ money_type() }}) as effective_cost_usd,
         cast(sum(reconciliation_residual_usd) as {{ money_type() }}) as residual_usd,

@@ -32,8 +32,8 @@ final as (
 
     select
         cast(revenue_month as date) as revenue_month,
-        cast(customer_id as varchar) as customer_id,
-        cast(currency as varchar) as currency,
+        cast(customer_id as string) as customer_id,
+        cast(currency as string) as currency,
         cast(recognized_minor as bigint) as recognized_minor,
         cast(recognized_minor * {{ minor_unit('currency') }} as {{ money_type() }}) as recognized_amount
     from monthly

@@ -12,7 +12,7 @@ best_swaps as (
     select
         'model_swap' as kind,
         feature,
-        cast(null as varchar) as customer_id,
+        cast(null as string) as customer_id,
         'move ' || feature || ' from ' || current_model || ' to ' || candidate_model
             || printf(' (%s tier, MMLU %.1f vs %.1f)', tier, score, current_score) as action,
         savings_per_quarter_usd as usd_per_quarter
@@ -39,7 +39,7 @@ features_below_floor as (
     select
         'feature_below_floor' as kind,
         features.feature,
-        cast(null as varchar) as customer_id,
+        cast(null as string) as customer_id,
         printf('bring %s to its %.1f%% floor', features.feature, floors.margin_floor_pct) as action,
         -- the margin missing to the floor: floor x revenue - margin, per quarter
         {{ per_days('(floors.margin_floor_pct * features.revenue_usd * 0.01 - features.margin_usd)',
@@ -63,7 +63,7 @@ unprofitable_customers as (
 
     select
         'customer_unprofitable' as kind,
-        cast(null as varchar) as feature,
+        cast(null as string) as feature,
         customer_id,
         'stop losing money on ' || customer_id || ' (reprice, limit or re-route its usage)' as action,
         {{ per_days('(-margin_usd)', 'period.days', 91) }} as usd_per_quarter

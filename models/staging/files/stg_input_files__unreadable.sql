@@ -15,8 +15,8 @@ with unreadable as (
         reason,
         read_at at time zone 'UTC' as read_at
     from ({{ source_columns(source_name, 'source_files', {
-        'resource': 'varchar', 'source_file': 'varchar', 'size_bytes': 'bigint', 'file_fingerprint': 'varchar',
-        'reason': 'varchar', 'read_at': 'timestamptz'
+        'resource': 'string', 'source_file': 'string', 'size_bytes': 'bigint', 'file_fingerprint': 'string',
+        'reason': 'string', 'read_at': 'timestamptz'
     }) }}) as files
     where reason is not null
     union all
@@ -30,7 +30,7 @@ with unreadable as (
         file_error as reason,
         read_at at time zone 'UTC' as read_at
     from ({{ source_columns('usage', 'usage_files', {
-        'source_file': 'varchar', 'size_bytes': 'bigint', 'file_fingerprint': 'varchar', 'file_error': 'varchar',
+        'source_file': 'string', 'size_bytes': 'bigint', 'file_fingerprint': 'string', 'file_error': 'string',
         'read_at': 'timestamptz'
     }) }}) as files
     where file_error is not null

@@ -1,8 +1,8 @@
 with source as (
 
     {{ source_columns('model_prices', 'model_match_rules', {
-        'provider_id': 'varchar', 'model_id': 'varchar', 'model_order': 'bigint', 'rule_no': 'bigint',
-        'clause_no': 'bigint', 'kind': 'varchar', 'value': 'varchar'
+        'provider_id': 'string', 'model_id': 'string', 'model_order': 'bigint', 'rule_no': 'bigint',
+        'clause_no': 'bigint', 'kind': 'string', 'value': 'string'
     }) }}
 
 )

@@ -3,11 +3,11 @@
 with source as (
 
     {{ source_columns('model_prices', 'model_prices', {
-        'provider_id': 'varchar', 'model_id': 'varchar', 'model_name': 'varchar', 'variant': 'varchar',
-        'valid_from': 'date', 'valid_to': 'date', 'constraint_note': 'varchar',
+        'provider_id': 'string', 'model_id': 'string', 'model_name': 'string', 'variant': 'string',
+        'valid_from': 'date', 'valid_to': 'date', 'constraint_note': 'string',
         'input_mtok': 'decimal(38, 12)', 'output_mtok': 'decimal(38, 12)', 'cache_read_mtok': 'decimal(38, 12)',
         'cache_write_mtok': 'decimal(38, 12)', 'cache_write_1h_mtok': 'decimal(38, 12)',
-        'requests_kcount': 'decimal(38, 12)', 'tiers': 'varchar', 'other_prices': 'varchar'
+        'requests_kcount': 'decimal(38, 12)', 'tiers': 'string', 'other_prices': 'string'
     }) }}
 
 ),

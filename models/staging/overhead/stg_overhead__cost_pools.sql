@@ -1,9 +1,9 @@
 with source as (
 
     {{ source_columns('overhead', 'cost_pools', {
-        '_row_key': 'varchar', 'period_start': 'date', 'period_end': 'date', 'cost_pool': 'varchar',
-        'amount': 'varchar', 'currency': 'varchar', 'feature': 'varchar', 'allocation_basis': 'varchar',
-        '_source_file': 'varchar', '_source_row': 'bigint'
+        '_row_key': 'string', 'period_start': 'date', 'period_end': 'date', 'cost_pool': 'string',
+        'amount': 'string', 'currency': 'string', 'feature': 'string', 'allocation_basis': 'string',
+        '_source_file': 'string', '_source_row': 'bigint'
     }) }}
 
 )

@@ -1,9 +1,9 @@
 with source as (
 
     {{ source_columns('provider_costs', 'anthropic_cost_report', {
-        '_row_key': 'varchar', 'starting_at': 'timestamptz', 'ending_at': 'timestamptz', 'amount': 'varchar',
-        'currency': 'varchar', 'description': 'varchar', 'cost_type': 'varchar', 'model': 'varchar',
-        'service_tier': 'varchar', 'token_type': 'varchar', 'workspace_id': 'varchar'
+        '_row_key': 'string', 'starting_at': 'timestamptz', 'ending_at': 'timestamptz', 'amount': 'string',
+        'currency': 'string', 'description': 'string', 'cost_type': 'string', 'model': 'string',
+        'service_tier': 'string', 'token_type': 'string', 'workspace_id': 'string'
     }) }}
 
 ),

@@ -2,12 +2,12 @@
 with source as (
 
     {{ source_columns('provider_costs', 'aws_cur_costs', {
-        '_row_key': 'varchar', 'line_item_unblended_cost': 'varchar', 'line_item_net_unblended_cost': 'varchar',
-        'pricing_public_on_demand_cost': 'varchar', 'line_item_line_item_type': 'varchar',
-        'line_item_usage_start_date': 'varchar', 'line_item_usage_end_date': 'varchar',
-        'line_item_currency_code': 'varchar', 'line_item_product_code': 'varchar',
-        'product_servicecode': 'varchar', 'line_item_line_item_description': 'varchar',
-        'line_item_usage_account_id': 'varchar'
+        '_row_key': 'string', 'line_item_unblended_cost': 'string', 'line_item_net_unblended_cost': 'string',
+        'pricing_public_on_demand_cost': 'string', 'line_item_line_item_type': 'string',
+        'line_item_usage_start_date': 'string', 'line_item_usage_end_date': 'string',
+        'line_item_currency_code': 'string', 'line_item_product_code': 'string',
+        'product_servicecode': 'string', 'line_item_line_item_description': 'string',
+        'line_item_usage_account_id': 'string'
     }) }}
 
 ),
@@ -36,7 +36,7 @@ final as (
             when 'savingsplanrecurringfee' then 'purchase'
             else 'adjustment'  -- EdpDiscount, BundledDiscount, PrivateRateDiscount, SavingsPlanNegation...
         end as charge_category,
-        cast(null as varchar) as model,
+        cast(null as string) as model,
         line_item_line_item_description as charge_description,
         {{ parse_amount('line_item_unblended_cost') }} as billed_cost,
         {{ parse_amount('coalesce(nullif(trim(line_item_net_unblended_cost), \'\'), line_item_unblended_cost)') }}

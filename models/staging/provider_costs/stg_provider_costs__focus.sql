@@ -4,13 +4,13 @@
 with source as (
 
     {{ source_columns('provider_costs', 'focus_costs', {
-        '_row_key': 'varchar',
-        'billed_cost|billedcost': 'varchar', 'effective_cost|effectivecost': 'varchar',
-        'list_cost|listcost': 'varchar', 'charge_category|chargecategory': 'varchar',
-        'charge_period_start|chargeperiodstart': 'varchar', 'charge_period_end|chargeperiodend': 'varchar',
-        'billing_currency|billingcurrency': 'varchar', 'provider_name|providername|provider': 'varchar',
-        'service_name|servicename': 'varchar', 'charge_description|chargedescription': 'varchar',
-        'sub_account_id|subaccountid': 'varchar', 'sku_meter|skumeter|x_sku_description|x_skudescription': 'varchar'
+        '_row_key': 'string',
+        'billed_cost|billedcost': 'string', 'effective_cost|effectivecost': 'string',
+        'list_cost|listcost': 'string', 'charge_category|chargecategory': 'string',
+        'charge_period_start|chargeperiodstart': 'string', 'charge_period_end|chargeperiodend': 'string',
+        'billing_currency|billingcurrency': 'string', 'provider_name|providername|provider': 'string',
+        'service_name|servicename': 'string', 'charge_description|chargedescription': 'string',
+        'sub_account_id|subaccountid': 'string', 'sku_meter|skumeter|x_sku_description|x_skudescription': 'string'
     }) }}
 
 ),
@@ -48,7 +48,7 @@ final as (
         {{ parse_export_timestamp('charge_period_start') }} as charge_period_start,
         {{ parse_export_timestamp('charge_period_end') }} as charge_period_end,
         lower(charge_category) as charge_category,
-        cast(null as varchar) as model,
+        cast(null as string) as model,
         charge_description,
         {{ parse_amount('billed_cost') }} as billed_cost,
         {{ parse_amount('coalesce(effective_cost, billed_cost)') }} as effective_cost,

@@ -1,9 +1,9 @@
 with source as (
 
     {{ source_columns('provider_costs', 'openai_costs', {
-        '_row_key': 'varchar', 'start_time': 'bigint', 'end_time': 'bigint', 'amount_value': 'decimal(38, 12)',
-        'amount_currency': 'varchar', 'line_item': 'varchar', 'project_id': 'varchar', 'quantity': 'decimal(38, 9)',
-        'quantity_unit': 'varchar'
+        '_row_key': 'string', 'start_time': 'bigint', 'end_time': 'bigint', 'amount_value': 'decimal(38, 12)',
+        'amount_currency': 'string', 'line_item': 'string', 'project_id': 'string', 'quantity': 'decimal(38, 9)',
+        'quantity_unit': 'string'
     }) }}
 
 ),

@@ -2,9 +2,9 @@
 with openai as (
 
     {{ source_columns('provider_costs', 'openai_usage', {
-        '_row_key': 'varchar', 'start_time': 'bigint', 'result_type': 'varchar', 'model': 'varchar',
+        '_row_key': 'string', 'start_time': 'bigint', 'result_type': 'string', 'model': 'string',
         'input_tokens': 'bigint', 'input_cached_tokens': 'bigint', 'input_cache_write_tokens': 'bigint',
-        'output_tokens': 'bigint', 'num_model_requests': 'bigint', 'batch': 'boolean', 'project_id': 'varchar'
+        'output_tokens': 'bigint', 'num_model_requests': 'bigint', 'batch': 'boolean', 'project_id': 'string'
     }) }}
 
 ),
@@ -12,7 +12,7 @@ with openai as (
 anthropic as (
 
     {{ source_columns('provider_costs', 'anthropic_usage_report', {
-        '_row_key': 'varchar', 'starting_at': 'timestamptz', 'model': 'varchar', 'service_tier': 'varchar',
+        '_row_key': 'string', 'starting_at': 'timestamptz', 'model': 'string', 'service_tier': 'string',
         'uncached_input_tokens': 'bigint', 'cache_read_input_tokens': 'bigint',
         'cache_creation_5m_input_tokens': 'bigint', 'cache_creation_1h_input_tokens': 'bigint',
         'output_tokens': 'bigint'

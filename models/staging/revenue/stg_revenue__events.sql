@@ -2,8 +2,8 @@
 with source as (
 
     {{ source_columns('revenue', 'revenue_events', {
-        'event_id': 'varchar', 'occurred_at': 'timestamptz', 'customer_id': 'varchar', 'amount_minor': 'bigint',
-        'currency': 'varchar', 'kind': 'varchar', 'feature': 'varchar', 'service_period_start': 'date',
+        'event_id': 'string', 'occurred_at': 'timestamptz', 'customer_id': 'string', 'amount_minor': 'bigint',
+        'currency': 'string', 'kind': 'string', 'feature': 'string', 'service_period_start': 'date',
         'service_period_end': 'date'
     }) }}
 

@@ -3,7 +3,7 @@
 with source as (
 
     {{ source_columns('stripe', 'credit_note_line_items', {
-        'id': 'varchar', 'credit_note': 'varchar', 'invoice_line_item': 'varchar', 'type': 'varchar',
+        'id': 'string', 'credit_note': 'string', 'invoice_line_item': 'string', 'type': 'string',
         'amount': 'bigint', 'discount_amount': 'bigint'
     }) }}
 

@@ -2,7 +2,7 @@
 -- `refund` field. Such a refund is part of its credit note and must not reduce revenue a second time.
 with source as (
 
-    {{ source_columns('stripe', 'credit_notes', {'id': 'varchar', 'refund': 'varchar', 'refunds': 'json'}) }}
+    {{ source_columns('stripe', 'credit_notes', {'id': 'string', 'refund': 'string', 'refunds': 'json'}) }}
 
 ),
 

@@ -2,9 +2,9 @@
 with source as (
 
     {{ source_columns('stripe', 'credit_notes', {
-        'id': 'varchar', 'invoice': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'currency': 'varchar',
+        'id': 'string', 'invoice': 'string', 'customer': 'string', 'status': 'string', 'currency': 'string',
         'created': 'bigint', 'effective_at': 'bigint', 'voided_at': 'bigint', 'total': 'bigint',
-        'total_excluding_tax': 'bigint', 'subtotal_excluding_tax': 'bigint', 'type': 'varchar', 'reason': 'varchar'
+        'total_excluding_tax': 'bigint', 'subtotal_excluding_tax': 'bigint', 'type': 'string', 'reason': 'string'
     }) }}
 
 ),

@@ -2,7 +2,7 @@
 with source as (
 
     {{ source_columns('stripe', 'customers', {
-        'id': 'varchar', 'created': 'bigint', 'currency': 'varchar', 'email': 'varchar', 'name': 'varchar',
+        'id': 'string', 'created': 'bigint', 'currency': 'string', 'email': 'string', 'name': 'string',
         'metadata': 'json', 'address': 'json', 'deleted': 'boolean'
     }) }}
 

@@ -4,9 +4,9 @@
 with source as (
 
     {{ source_columns('stripe', 'invoice_line_items', {
-        'id': 'varchar', 'invoice': 'varchar', 'amount': 'bigint', 'currency': 'varchar',
-        'description': 'varchar', 'quantity': 'bigint', 'period': 'json', 'discount_amounts': 'json',
-        'taxes': 'json', 'tax_amounts': 'json', 'subscription': 'varchar', 'pricing': 'json', 'parent': 'json'
+        'id': 'string', 'invoice': 'string', 'amount': 'bigint', 'currency': 'string',
+        'description': 'string', 'quantity': 'bigint', 'period': 'json', 'discount_amounts': 'json',
+        'taxes': 'json', 'tax_amounts': 'json', 'subscription': 'string', 'pricing': 'json', 'parent': 'json'
     }) }}
 
 ),

@@ -3,7 +3,7 @@
 with source as (
 
     {{ source_columns('stripe', 'invoices', {
-        'id': 'varchar', 'payment_intent': 'varchar', 'charge': 'varchar', 'payments': 'json'
+        'id': 'string', 'payment_intent': 'string', 'charge': 'string', 'payments': 'json'
     }) }}
 
 ),

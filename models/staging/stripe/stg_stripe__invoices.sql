@@ -3,10 +3,10 @@
 with source as (
 
     {{ source_columns('stripe', 'invoices', {
-        'id': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'currency': 'varchar',
+        'id': 'string', 'customer': 'string', 'status': 'string', 'currency': 'string',
         'created': 'bigint', 'effective_at': 'bigint', 'period_start': 'bigint', 'period_end': 'bigint',
         'subtotal': 'bigint', 'tax': 'bigint', 'total': 'bigint', 'total_excluding_tax': 'bigint',
-        'amount_paid': 'bigint', 'amount_due': 'bigint', 'status_transitions': 'json', 'billing_reason': 'varchar'
+        'amount_paid': 'bigint', 'amount_due': 'bigint', 'status_transitions': 'json', 'billing_reason': 'string'
     }) }}
 
 ),

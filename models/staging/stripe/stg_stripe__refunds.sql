@@ -1,8 +1,8 @@
 with source as (
 
     {{ source_columns('stripe', 'refunds', {
-        'id': 'varchar', 'customer': 'varchar', 'charge': 'varchar', 'payment_intent': 'varchar',
-        'amount': 'bigint', 'currency': 'varchar', 'status': 'varchar', 'reason': 'varchar',
+        'id': 'string', 'customer': 'string', 'charge': 'string', 'payment_intent': 'string',
+        'amount': 'bigint', 'currency': 'string', 'status': 'string', 'reason': 'string',
         'created': 'bigint', 'metadata': 'json'
     }) }}
 

@@ -2,8 +2,8 @@
 with source as (
 
     {{ source_columns('stripe', 'subscriptions', {
-        'id': 'varchar', 'customer': 'varchar', 'status': 'varchar', 'created': 'bigint',
-        'start_date': 'bigint', 'canceled_at': 'bigint', 'ended_at': 'bigint', 'currency': 'varchar',
+        'id': 'string', 'customer': 'string', 'status': 'string', 'created': 'bigint',
+        'start_date': 'bigint', 'canceled_at': 'bigint', 'ended_at': 'bigint', 'currency': 'string',
         'metadata': 'json', 'items': 'json'
     }) }}
 

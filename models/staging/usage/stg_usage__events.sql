@@ -2,16 +2,16 @@
 with source as (
 
     {{ source_columns('usage', 'usage_events', {
-        'event_id': 'varchar', 'occurred_at': 'timestamptz', 'customer_id': 'varchar', 'feature': 'varchar',
-        'provider': 'varchar', 'model': 'varchar', 'operation': 'varchar',
+        'event_id': 'string', 'occurred_at': 'timestamptz', 'customer_id': 'string', 'feature': 'string',
+        'provider': 'string', 'model': 'string', 'operation': 'string',
         'input_tokens': 'bigint', 'output_tokens': 'bigint', 'cache_read_input_tokens': 'bigint',
         'cache_creation_input_tokens': 'bigint', 'cache_creation_1h_input_tokens': 'bigint',
-        'reasoning_output_tokens': 'bigint', 'quantity': 'decimal(38, 9)', 'unit': 'varchar',
-        'service_tier': 'varchar', 'status': 'varchar', 'is_retry': 'boolean', 'app_cache_hit': 'boolean',
-        'workflow_id': 'varchar', 'request_id': 'varchar', 'latency_ms': 'double',
-        'reported_cost': 'decimal(38, 12)', 'reported_cost_currency': 'varchar', 'prompt_version': 'varchar',
-        'environment': 'varchar', 'attributes': 'json', 'extra_fields': 'json',
-        'source_file': 'varchar', 'source_row': 'bigint', 'file_fingerprint': 'varchar'
+        'reasoning_output_tokens': 'bigint', 'quantity': 'decimal(38, 9)', 'unit': 'string',
+        'service_tier': 'string', 'status': 'string', 'is_retry': 'boolean', 'app_cache_hit': 'boolean',
+        'workflow_id': 'string', 'request_id': 'string', 'latency_ms': 'double',
+        'reported_cost': 'decimal(38, 12)', 'reported_cost_currency': 'string', 'prompt_version': 'string',
+        'environment': 'string', 'attributes': 'json', 'extra_fields': 'json',
+        'source_file': 'string', 'source_row': 'bigint', 'file_fingerprint': 'string'
     }) }}
 
 ),

@@ -2,10 +2,10 @@
 with source as (
 
     {{ source_columns('usage', 'usage_files', {
-        'source_file': 'varchar', 'file_fingerprint': 'varchar', 'size_bytes': 'bigint',
+        'source_file': 'string', 'file_fingerprint': 'string', 'size_bytes': 'bigint',
         'rows_read': 'bigint', 'rows_loaded': 'bigint', 'rows_quarantined': 'bigint',
         'duplicates_in_file': 'bigint', 'content_fields_dropped': 'bigint', 'records_not_usage': 'bigint',
-        'file_error': 'varchar',
+        'file_error': 'string',
         'read_at': 'timestamptz'
     }) }}
 

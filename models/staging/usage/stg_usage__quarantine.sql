@@ -2,8 +2,8 @@
 with quarantine as (
 
     {{ source_columns('usage', 'usage_quarantine', {
-        'source_file': 'varchar', 'source_row': 'bigint', 'file_fingerprint': 'varchar',
-        'raw_text': 'varchar', 'reason': 'varchar', 'quarantined_at': 'timestamptz'
+        'source_file': 'string', 'source_row': 'bigint', 'file_fingerprint': 'string',
+        'raw_text': 'string', 'reason': 'string', 'quarantined_at': 'timestamptz'
     }) }}
 
 ),
