@@ -181,17 +181,57 @@ def _export_table(path: Path, folder: Path):
         table = pacsv.read_csv(path, parse_options=parse, convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header}, strings_can_be_null=False))
     is_cur = CUR_MARKER in {c.lower() for c in table.column_names}
-    # an export without its cost, period or currency columns would load as charges of nothing
-    present = {c.lower().replace("_", "") for c in table.column_names}
-    missing = [c for c in (CUR_REQUIRED if is_cur else FOCUS_REQUIRED) if c.lower().replace("_", "") not in present]
+    # an export without its cost or period columns would load as charges of nothing
+    present = {_plain(c) for c in table.column_names}
+    missing = [c for c in (CUR_REQUIRED if is_cur else FOCUS_REQUIRED) if _plain(c) not in present]
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)}")
+    table = _amounts_as_numbers(table, may_use_decimal_comma=path.suffix.lower() != ".parquet"
+                                and parse.delimiter == ";")
     rel = path.relative_to(folder.parent).as_posix()
     n = table.num_rows
     table = table.append_column("_source_file", pa.array([rel] * n, pa.string()))
     table = table.append_column("_source_row", pa.array(range(1, n + 1), pa.int64()))
     table = table.append_column("_row_key", pa.array([row_key(rel, i) for i in range(1, n + 1)], pa.string()))
     return dlt.mark.with_table_name(table, "aws_cur_costs" if is_cur else "focus_costs")
+
+
+def _plain(column: str) -> str:
+    return column.lower().replace("_", "")
+
+
+# The cost columns of FOCUS and CUR exports (matched ignoring case and underscores)
+AMOUNT_COLUMNS = {_plain(c) for c in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
+                                      "line_item_unblended_cost", "line_item_net_unblended_cost",
+                                      "pricing_public_on_demand_cost")}
+NUMBER = r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
+
+
+def _amounts_as_numbers(table: pa.Table, may_use_decimal_comma: bool) -> pa.Table:
+    """The cost columns as plain decimal text: "$10,000.00 " -> "10000.00", and in a ";"-separated
+    export whose amounts carry a comma, "1.234,56" -> "1234.56" (a comma there is the decimal mark, and
+    dropping it as a thousands separator would multiply the amount). Blanks and "NULL" stay as they are.
+    A cost that is still no number fails the file, naming its row and column."""
+    import pyarrow.compute as pc
+
+    columns = [(i, name) for i, name in enumerate(table.column_names) if _plain(name) in AMOUNT_COLUMNS]
+    stripped = {name: pc.replace_substring_regex(table[name], r"[$€£¥\s]", "") for _, name in columns}
+    # a comma after the last dot marks decimals ("0,5", "1.234,56"); "10,000.00" separates thousands
+    decimal_comma = may_use_decimal_comma and any(
+        pc.any(pc.match_substring_regex(text, r",\d*$")).as_py() for text in stripped.values())
+    for i, name in columns:
+        original, text = table[name], stripped[name]
+        if decimal_comma and pc.any(pc.match_substring_regex(text, r",\d*\.")).as_py():
+            raise ValueError(f"{name}: amounts with both decimal marks (1.234,56 and 1,234.56)")
+        text = (pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".") if decimal_comma
+                else pc.replace_substring(text, ",", ""))
+        blank = pc.or_(pc.equal(text, ""), pc.equal(pc.utf8_upper(text), "NULL"))
+        bad = pc.invert(pc.or_(blank, pc.match_substring_regex(text, NUMBER)))
+        if pc.any(bad).as_py():
+            row = pc.index(bad, True).as_py()
+            raise ValueError(f"row {row + 1}: {name} {original[row].as_py()[:40]!r} is not a number")
+        table = table.set_column(i, name, pc.if_else(blank, original, text))
+    return table
 
 
 class CostApi:

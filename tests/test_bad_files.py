@@ -3,6 +3,7 @@ fingerprint, reason) and every other file and source loads exactly what a clean 
 
 import gzip
 import json
+import re
 import shutil
 
 import duckdb
@@ -99,16 +100,29 @@ def test_semicolon_exports_load_and_a_copied_export_fails_by_name(tmp_path):
     original = fixtures / "commitment_discount_usage_scenario_1.csv"
     shutil.copy(original, focus / "march.csv")
     shutil.copy(original, focus / "march (1).csv")  # the same export downloaded twice
+    shutil.copy(fixtures / "simple_saas_agreements_a1.csv", focus / "dollars.csv")  # "$10,000.00 "
     with open(fixtures / "simple_saas_agreements_a1.csv", newline="") as fh:
         rows = list(csv.reader(fh))
+
+    def european(cell: str) -> str:  # "$10,000.00 " -> "10.000,00": "." groups thousands, "," marks decimals
+        if not re.fullmatch(r"\$?[\d,]+\.\d+\s*", cell):
+            return cell
+        whole, decimals = cell.strip().lstrip("$").replace(",", "").split(".")
+        return f"{int(whole):,}".replace(",", ".") + "," + decimals
+
     with open(focus / "semicolons.csv", "w", newline="") as fh:  # a locale whose separator is ";"
-        csv.writer(fh, delimiter=";").writerows(rows)
+        csv.writer(fh, delimiter=";").writerows([rows[0], *([european(c) for c in row] for row in rows[1:])])
+    assert "10.000,00" in (focus / "semicolons.csv").read_text()
     warehouse = tmp_path / "wh.duckdb"
     run_cli("load", "--data-dir", str(tmp_path / "data"), "--warehouse", str(warehouse), "--only", "provider_costs")
     con = duckdb.connect(str(warehouse), read_only=True)
-    loaded = con.execute("select count(*), count(billed_cost) from raw_provider_costs.focus_costs "
-                         "where _source_file = 'focus/semicolons.csv'").fetchone()
+    loaded = dict(con.execute("select _source_file, (count(*), count(billed_cost), sum(cast(billed_cost as decimal(38, 10))), "
+                              "sum(cast(effective_cost as decimal(38, 10)))) from raw_provider_costs.focus_costs "
+                              "group by 1").fetchall())
     con.close()
-    assert loaded == (len(rows) - 1, len(rows) - 1)
+    # the same amounts whatever the separators: the decimal comma is read as one
+    assert loaded["focus/semicolons.csv"] == loaded["focus/dollars.csv"]
+    assert loaded["focus/semicolons.csv"][:2] == (len(rows) - 1, len(rows) - 1)
+    assert loaded["focus/semicolons.csv"][2] >= 10000  # "10.000,00" is ten thousand, not ten
     build = run_cli("build", "--warehouse", str(warehouse), "--quiet", "--no-publish", check=False)
     assert build.returncode == 1 and "assert_no_bill_export_loaded_twice" in build.stderr

@@ -122,6 +122,8 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
                                      '"amount": {"value": NaN, "currency": "usd"}}]}]}',
         "providers/focus/copy of bedrock_focus_1.2.csv": (small_dataset / "providers" / "focus" / "bedrock_focus_1.2.csv").read_bytes(),
         "providers/focus/ragged.csv": "BilledCost,ChargePeriodStart\n1,2026-09-01,extra\n",
+        "providers/focus/abc-amount.csv": "BilledCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency\n"
+                                          "abc,2026-09-01,2026-09-02,USD\n",
         "providers/focus/no-cost-column.csv": "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,ServiceName\n"
                                               "2026-09-01,2026-09-02,USD,Amazon Bedrock\n",  # a dropped column
         "revenue/fuzz.jsonl": "\n".join([
@@ -192,7 +194,8 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
     assert {"usage_events/fuzz/empty.parquet", "usage_events/fuzz/cut.jsonl.gz", "usage_events/fuzz/huge-cell.csv", "stripe/invoices/empty-page.json",
             "stripe/invoices/no-id.json",
             "provider_costs/openai/abc.json", "provider_costs/openai/nan.json",
-            "provider_costs/focus/ragged.csv", "provider_costs/focus/no-cost-column.csv"} <= unreadable, unreadable
+            "provider_costs/focus/ragged.csv", "provider_costs/focus/no-cost-column.csv",
+            "provider_costs/focus/abc-amount.csv"} <= unreadable, unreadable
     revenue = dict(con.execute("select source_row, reason from raw_revenue.revenue_quarantine "
                                "where source_file = 'fuzz.jsonl'").fetchall())
     assert set(revenue) == {1, 2, 4} and all(revenue.values()), revenue  # the naive time, "abc", the broken line
