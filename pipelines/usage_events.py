@@ -314,16 +314,17 @@ class UsageFileReader:
                               rejects_scan = '_csv_scan', rejects_table = '_csv_rejects')
             """)
             # a row's number is its line: the lines the reader rejected are skipped in the count
-            self.con.execute(f"""
-                update {relation} set _row = lines.line
-                from (
-                    select line, row_number() over (order by line) + 1 as position
-                    from range(2, (select count(*) from {relation})
-                                  + (select count(distinct line) from _csv_rejects) + 2) as numbers(line)
-                    where line not in (select line from _csv_rejects)
-                ) as lines
-                where {relation}._row = lines.position and exists (select 1 from _csv_rejects)
-            """)
+            if self.con.execute("select count(*) from _csv_rejects").fetchall()[0][0]:
+                self.con.execute(f"""
+                    update {relation} set _row = lines.line
+                    from (
+                        select line, row_number() over (order by line) + 1 as position
+                        from range(2, (select count(*) from {relation})
+                                      + (select count(distinct line) from _csv_rejects) + 2) as numbers(line)
+                        where line not in (select line from _csv_rejects)
+                    ) as lines
+                    where {relation}._row = lines.position
+                """)
         described = self.con.execute(f"describe {relation}").fetchall()
         columns = {c: Column(_ident(c), t) for c, t, *_ in described if c != "_row"}
         extra_keys = [k for k in columns if k not in KNOWN]
