@@ -124,6 +124,8 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
         "providers/focus/ragged.csv": "BilledCost,ChargePeriodStart\n1,2026-09-01,extra\n",
         "providers/focus/abc-amount.csv": "BilledCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency\n"
                                           "abc,2026-09-01,2026-09-02,USD\n",
+        "providers/focus/xyz-currency.csv": "BilledCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,ServiceName\n"
+                                            "1.00,2026-09-01T00:00:00Z,2026-09-02T00:00:00Z,XYZ,Amazon Bedrock\n",
         "providers/focus/no-cost-column.csv": "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,ServiceName\n"
                                               "2026-09-01,2026-09-02,USD,Amazon Bedrock\n",  # a dropped column
         "revenue/fuzz.jsonl": "\n".join([
@@ -156,6 +158,8 @@ def test_the_fuzz_corpus_is_quarantined_or_named_and_the_good_data_is_untouched(
         "assert_every_cost_pool_converts_to_usd",
         # revenue in a currency without a rate (XYZ) is loaded, and named
         "not_null_int_revenue_recognized_daily_fx_rate", "not_null_int_revenue_recognized_daily_revenue_usd",
+        # and so is a bill in one
+        "not_null_int_provider_costs_daily_effective_cost_usd",
     }, failed
 
     con = duckdb.connect(str(warehouse), read_only=True)
