@@ -2,17 +2,40 @@
     trailing spaces), literal NULL strings, timestamps with or without zone, or as M/D/YY. -#}
 
 {%- macro parse_amount(col) -%}
+    {{ return(adapter.dispatch('parse_amount')(col)) }}
+{%- endmacro -%}
+
+{%- macro default__parse_amount(col) -%}
     cast(nullif(regexp_replace(trim({{ col }}), '[$€£¥,\s]', '', 'g'), '') as {{ money_type() }})
+{%- endmacro -%}
+
+{#- Spark's regexp_replace replaces every match and takes no flags (its fourth argument is a position) -#}
+{%- macro spark__parse_amount(col) -%}
+    cast(nullif(regexp_replace(trim({{ col }}), '[$€£¥, ]', ''), '') as {{ money_type() }})
 {%- endmacro -%}
 
 {#- M/D/YY before ISO: DuckDB casts "4/1/25" to the year 4 (as Y/M/D), and %Y reads "25" as the year 25,
     so two-digit years are tried first. -#}
 {%- macro parse_export_timestamp(col) -%}
+    {{ return(adapter.dispatch('parse_export_timestamp')(col)) }}
+{%- endmacro -%}
+
+{%- macro default__parse_export_timestamp(col) -%}
     coalesce(
         try_strptime(trim({{ col }}), '%m/%d/%y'),
         try_strptime(trim({{ col }}), '%m/%d/%Y'),
         try_strptime(trim({{ col }}), '%m/%d/%y %H:%M'),
         try_strptime(trim({{ col }}), '%m/%d/%Y %H:%M'),
+        try_cast(replace(replace(trim({{ col }}), 'T', ' '), 'Z', '') as timestamp)
+    )
+{%- endmacro -%}
+
+{%- macro spark__parse_export_timestamp(col) -%}
+    coalesce(
+        try_to_timestamp(trim({{ col }}), 'M/d/yy'),
+        try_to_timestamp(trim({{ col }}), 'M/d/yyyy'),
+        try_to_timestamp(trim({{ col }}), 'M/d/yy H:mm'),
+        try_to_timestamp(trim({{ col }}), 'M/d/yyyy H:mm'),
         try_cast(replace(replace(trim({{ col }}), 'T', ' '), 'Z', '') as timestamp)
     )
 {%- endmacro -%}

@@ -18,6 +18,7 @@
         {%- set names = spec.split('|') %}
         {%- set present = [] %}
         {%- for n in names if n | lower in existing %}{% do present.append(n) %}{% endfor %}
+        {%- set data_type = column_type(data_type) %}
         {% if present | length > 1 %}coalesce({% for n in present %}cast({{ adapter.quote(n | lower) }} as {{ data_type }}){{ ", " if not loop.last }}{% endfor %}){% elif present %}cast({{ adapter.quote(present[0] | lower) }} as {{ data_type }}){% else %}cast(null as {{ data_type }}){% endif %} as {{ adapter.quote(names[0]) }}{{ "," if not loop.last }}
     {%- endfor %}
     from {% if existing or not execute %}{{ src }}{% else %}(select 1 as _none) as _missing_table where false{% endif %}

@@ -13,7 +13,7 @@ with unreadable as (
         size_bytes,
         file_fingerprint,
         reason,
-        read_at at time zone 'UTC' as read_at
+        {{ to_utc('read_at') }} as read_at
     from ({{ source_columns(source_name, 'source_files', {
         'resource': 'string', 'source_file': 'string', 'size_bytes': 'bigint', 'file_fingerprint': 'string',
         'reason': 'string', 'read_at': 'timestamptz'
@@ -28,7 +28,7 @@ with unreadable as (
         size_bytes,
         file_fingerprint,
         file_error as reason,
-        read_at at time zone 'UTC' as read_at
+        {{ to_utc('read_at') }} as read_at
     from ({{ source_columns('usage', 'usage_files', {
         'source_file': 'string', 'size_bytes': 'bigint', 'file_fingerprint': 'string', 'file_error': 'string',
         'read_at': 'timestamptz'

@@ -14,8 +14,8 @@ final as (
         _row_key as cost_row_id,
         'openai' as provider,
         'OpenAI' as invoice_issuer,
-        to_timestamp(start_time) at time zone 'UTC' as charge_period_start,
-        to_timestamp(end_time) at time zone 'UTC' as charge_period_end,
+        {{ epoch_to_utc('start_time') }} as charge_period_start,
+        {{ epoch_to_utc('end_time') }} as charge_period_end,
         'usage' as charge_category,
         -- line items look like "gpt-4o-mini, input" or "gpt-4o-mini, cached input (batch)"
         nullif(trim(split_part(line_item, ',', 1)), '') as model,

@@ -25,7 +25,7 @@ final as (
     select
         _row_key as usage_row_id,
         'openai' as provider,
-        cast(to_timestamp(start_time) at time zone 'UTC' as date) as usage_date,
+        cast({{ epoch_to_utc('start_time') }} as date) as usage_date,
         result_type,
         model,
         case when batch then 'batch' else 'standard' end as service_tier,
@@ -42,7 +42,7 @@ final as (
     select
         _row_key as usage_row_id,
         'anthropic' as provider,
-        cast(starting_at at time zone 'UTC' as date) as usage_date,
+        cast({{ to_utc('starting_at') }} as date) as usage_date,
         'messages' as result_type,
         model,
         coalesce(service_tier, 'standard') as service_tier,

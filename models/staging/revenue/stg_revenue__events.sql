@@ -9,20 +9,21 @@ with source as (
 
 )
 
+{% set occurred_on = "cast(" ~ to_utc('occurred_at') ~ " as date)" %}
 select
     event_id as revenue_event_id,
-    occurred_at at time zone 'UTC' as occurred_at,
+    {{ to_utc('occurred_at') }} as occurred_at,
     customer_id,
     -- refunds and credits reduce revenue whatever sign the biller used
     case when kind in ('refund', 'credit') then -abs(amount_minor) else amount_minor end as amount_minor,
     upper(currency) as currency,
     kind,
     feature,
-    coalesce(service_period_start, cast(occurred_at at time zone 'UTC' as date)) as service_start_date,
+    coalesce(service_period_start, {{ occurred_on }}) as service_start_date,
     -- service_period_end is the last day of service, inclusive
     greatest(
-        date_diff('day', coalesce(service_period_start, cast(occurred_at at time zone 'UTC' as date)),
-                  coalesce(service_period_end, service_period_start, cast(occurred_at at time zone 'UTC' as date))) + 1,
+        {{ dbt.datediff("coalesce(service_period_start, " ~ occurred_on ~ ")",
+                        "coalesce(service_period_end, service_period_start, " ~ occurred_on ~ ")", 'day') }} + 1,
         1
     ) as service_days
 from source

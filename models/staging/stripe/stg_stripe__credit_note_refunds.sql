@@ -8,8 +8,8 @@ with source as (
 
 listed as (
 
-    select id as credit_note_id, r ->> 'refund' as refund_id
-    from (select id, unnest(cast(refunds as json[])) as r from source) as unnested
+    select id as credit_note_id, {{ json_text('r', 'refund') }} as refund_id
+    from (select id, {{ json_array_elements('refunds') }} as r from source) as unnested
 
 ),
 

@@ -21,9 +21,9 @@ final as (
         coalesce(total_excluding_tax, subtotal_excluding_tax, total) as total_excluding_tax_minor,
         type as credit_note_type,
         reason,
-        to_timestamp(coalesce(effective_at, created)) at time zone 'UTC' as effective_at,
-        to_timestamp(created) at time zone 'UTC' as created_at,
-        to_timestamp(voided_at) at time zone 'UTC' as voided_at
+        {{ epoch_to_utc('coalesce(effective_at, created)') }} as effective_at,
+        {{ epoch_to_utc('created') }} as created_at,
+        {{ epoch_to_utc('voided_at') }} as voided_at
     from source
 
 )

@@ -13,17 +13,17 @@ final as (
     select
         id as stripe_customer_id,
         coalesce(
-            nullif(metadata ->> '{{ var("stripe_customer_id_metadata_key") }}', ''),
+            nullif({{ json_text('metadata', var("stripe_customer_id_metadata_key")) }}, ''),
             id
         ) as customer_id,
-        (metadata ->> '{{ var("stripe_customer_id_metadata_key") }}') is not null as is_mapped_by_metadata,
+        {{ json_text('metadata', var("stripe_customer_id_metadata_key")) }} is not null as is_mapped_by_metadata,
         name as customer_name,
         upper(currency) as currency,
-        metadata ->> 'segment' as segment,
-        metadata ->> 'region' as region,
-        metadata ->> 'company_size' as company_size,
-        address ->> 'country' as country,
-        to_timestamp(created) at time zone 'UTC' as created_at,
+        {{ json_text('metadata', 'segment') }} as segment,
+        {{ json_text('metadata', 'region') }} as region,
+        {{ json_text('metadata', 'company_size') }} as company_size,
+        {{ json_text('address', 'country') }} as country,
+        {{ epoch_to_utc('created') }} as created_at,
         coalesce(deleted, false) as is_deleted
     from source
 

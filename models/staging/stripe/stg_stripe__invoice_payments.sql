@@ -12,10 +12,10 @@ listed as (
 
     select
         id as invoice_id,
-        payment -> 'payment' ->> 'payment_intent' as payment_intent_id,
-        payment -> 'payment' ->> 'charge' as charge_id
+        {{ json_text('payment', 'payment.payment_intent') }} as payment_intent_id,
+        {{ json_text('payment', 'payment.charge') }} as charge_id
     from (
-        select id, unnest(cast(json_extract(payments, '$.data') as json[])) as payment
+        select id, {{ json_array_elements('payments', 'data') }} as payment
         from source
     ) as unnested
 

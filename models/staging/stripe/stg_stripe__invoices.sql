@@ -25,12 +25,12 @@ final as (
         amount_paid as amount_paid_minor,
         amount_due as amount_due_minor,
         billing_reason,
-        to_timestamp(created) at time zone 'UTC' as created_at,
-        to_timestamp(coalesce(cast(status_transitions ->> 'finalized_at' as bigint), effective_at, created))
-            at time zone 'UTC' as finalized_at,
-        to_timestamp(cast(status_transitions ->> 'paid_at' as bigint)) at time zone 'UTC' as paid_at,
-        to_timestamp(cast(status_transitions ->> 'voided_at' as bigint)) at time zone 'UTC' as voided_at,
-        to_timestamp(cast(status_transitions ->> 'marked_uncollectible_at' as bigint)) at time zone 'UTC'
+        {{ epoch_to_utc('created') }} as created_at,
+        {{ epoch_to_utc("coalesce(cast(" ~ json_text('status_transitions', 'finalized_at') ~ " as bigint), "
+                        "effective_at, created)") }} as finalized_at,
+        {{ epoch_to_utc("cast(" ~ json_text('status_transitions', 'paid_at') ~ " as bigint)") }} as paid_at,
+        {{ epoch_to_utc("cast(" ~ json_text('status_transitions', 'voided_at') ~ " as bigint)") }} as voided_at,
+        {{ epoch_to_utc("cast(" ~ json_text('status_transitions', 'marked_uncollectible_at') ~ " as bigint)") }}
             as marked_uncollectible_at
     from source
 

@@ -15,12 +15,12 @@ final as (
         customer as stripe_customer_id,
         charge as charge_id,
         payment_intent as payment_intent_id,
-        metadata ->> 'invoice' as invoice_id,
+        {{ json_text('metadata', 'invoice') }} as invoice_id,
         amount as amount_minor,
         upper(currency) as currency,
         lower(status) as status,
         reason,
-        to_timestamp(created) at time zone 'UTC' as created_at
+        {{ epoch_to_utc('created') }} as created_at
     from source
 
 )

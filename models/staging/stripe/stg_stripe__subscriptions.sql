@@ -13,7 +13,7 @@ items as (
 
     select
         source.*,
-        unnest(cast(json_extract(source.items, '$.data') as json[])) as item
+        {{ json_array_elements('source.items', 'data') }} as item
     from source
 
 ),
@@ -21,21 +21,21 @@ items as (
 final as (
 
     select
-        item ->> 'id' as subscription_item_id,
+        {{ json_text('item', 'id') }} as subscription_item_id,
         id as subscription_id,
         customer as stripe_customer_id,
         lower(status) as status,
-        item -> 'price' ->> 'id' as price_id,
-        item -> 'price' ->> 'product' as product_id,
-        cast(item -> 'price' ->> 'unit_amount' as bigint) as unit_amount_minor,
-        cast(coalesce(item ->> 'quantity', '1') as bigint) as quantity,
-        upper(coalesce(item -> 'price' ->> 'currency', currency)) as currency,
-        item -> 'price' -> 'recurring' ->> 'interval' as billing_interval,
-        coalesce(metadata ->> 'plan', item -> 'price' ->> 'nickname') as plan,
-        to_timestamp(start_date) at time zone 'UTC' as started_at,
-        to_timestamp(canceled_at) at time zone 'UTC' as canceled_at,
-        to_timestamp(ended_at) at time zone 'UTC' as ended_at,
-        to_timestamp(created) at time zone 'UTC' as created_at
+        {{ json_text('item', 'price.id') }} as price_id,
+        {{ json_text('item', 'price.product') }} as product_id,
+        cast({{ json_text('item', 'price.unit_amount') }} as bigint) as unit_amount_minor,
+        cast(coalesce({{ json_text('item', 'quantity') }}, '1') as bigint) as quantity,
+        upper(coalesce({{ json_text('item', 'price.currency') }}, currency)) as currency,
+        {{ json_text('item', 'price.recurring.interval') }} as billing_interval,
+        coalesce({{ json_text('metadata', 'plan') }}, {{ json_text('item', 'price.nickname') }}) as plan,
+        {{ epoch_to_utc('start_date') }} as started_at,
+        {{ epoch_to_utc('canceled_at') }} as canceled_at,
+        {{ epoch_to_utc('ended_at') }} as ended_at,
+        {{ epoch_to_utc('created') }} as created_at
     from items
 
 )

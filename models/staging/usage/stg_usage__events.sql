@@ -20,10 +20,8 @@ final as (
 
     select
         event_id,
-        -- UTC wall time from the instant's epoch microseconds: the same value as `at time zone 'UTC'`
-        -- without a time-zone lookup per row (about 30x faster over millions of events)
-        make_timestamp(epoch_us(occurred_at)) as occurred_at,
-        cast(make_timestamp(epoch_us(occurred_at)) as date) as usage_date,
+        {{ to_utc('occurred_at') }} as occurred_at,
+        cast({{ to_utc('occurred_at') }} as date) as usage_date,
         customer_id,
         feature,
         lower(provider) as provider,
@@ -56,7 +54,7 @@ final as (
         lower(environment) as environment,
         lower(environment) = 'production' as is_production,
         attributes,
-        attributes ->> 'plan' as attribute_plan,
+        {{ json_text('attributes', 'plan') }} as attribute_plan,
         extra_fields,
         source_file,
         source_row,

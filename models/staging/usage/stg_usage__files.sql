@@ -28,7 +28,7 @@ final as (
         file_error,
         case when rows_read > 0
             then round(rows_quarantined * 100.0 / rows_read, 4) else 0 end as quarantine_share_pct,
-        read_at at time zone 'UTC' as read_at
+        {{ to_utc('read_at') }} as read_at
     from source
 
 )

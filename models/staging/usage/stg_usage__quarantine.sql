@@ -21,7 +21,7 @@ final as (
         quarantine.source_row,
         quarantine.raw_text,
         quarantine.reason,
-        quarantine.quarantined_at at time zone 'UTC' as quarantined_at
+        {{ to_utc('quarantine.quarantined_at') }} as quarantined_at
     from quarantine
     inner join files
         on quarantine.source_file = files.source_file
