@@ -2,17 +2,18 @@
     dbt.date_trunc, ...) have nothing: one macro per construct, dispatched by adapter (default__ is
     DuckDB). Spark branches assume the session time zone is UTC (docs/spark-port.md). -#}
 
-{#- The text at `path` ("a.b": keys separated by dots) in the JSON document `expr`, or null. -#}
+{#- The text at `path` in the JSON document `expr`, or null. `path` is "a.b" (keys separated by dots)
+    or a list of keys, for a key that holds a dot (a configured Stripe metadata key, say). -#}
 {% macro json_text(expr, path) -%}
-    {{ return(adapter.dispatch('json_text')(expr, path)) }}
+    {{ return(adapter.dispatch('json_text')(expr, path.split('.') if path is string else path)) }}
 {%- endmacro %}
 
-{% macro default__json_text(expr, path) -%}
-    json_extract_string({{ expr }}, '${% for key in path.split('.') %}."{{ key }}"{% endfor %}')
+{% macro default__json_text(expr, keys) -%}
+    json_extract_string({{ expr }}, '${% for key in keys %}."{{ key }}"{% endfor %}')
 {%- endmacro %}
 
-{% macro spark__json_text(expr, path) -%}
-    get_json_object({{ expr }}, '${% for key in path.split('.') %}[''{{ key }}'']{% endfor %}')
+{% macro spark__json_text(expr, keys) -%}
+    get_json_object({{ expr }}, '${% for key in keys %}[''{{ key }}'']{% endfor %}')
 {%- endmacro %}
 
 {#- One row per element of the JSON array `expr` (or of the array at its key `path`), each as JSON

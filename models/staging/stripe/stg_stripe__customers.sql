@@ -13,10 +13,10 @@ final as (
     select
         id as stripe_customer_id,
         coalesce(
-            nullif({{ json_text('metadata', var("stripe_customer_id_metadata_key")) }}, ''),
+            nullif({{ json_text('metadata', [var("stripe_customer_id_metadata_key")]) }}, ''),
             id
         ) as customer_id,
-        {{ json_text('metadata', var("stripe_customer_id_metadata_key")) }} is not null as is_mapped_by_metadata,
+        {{ json_text('metadata', [var("stripe_customer_id_metadata_key")]) }} is not null as is_mapped_by_metadata,
         name as customer_name,
         upper(currency) as currency,
         {{ json_text('metadata', 'segment') }} as segment,
