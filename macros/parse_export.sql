@@ -1,17 +1,10 @@
-{#- Billing exports are messy: amounts like "$10,000.00 " (currency symbol, thousands separators,
-    trailing spaces), literal NULL strings, timestamps with or without zone, or as M/D/YY. -#}
+{#- Billing exports are messy: literal NULL strings, timestamps with or without zone, or as M/D/YY;
+    amounts like "$10,000.00 " are made plain decimals by the loader. -#}
 
+{#- A bill export's amount, which the loader already wrote as plain decimal text ("$10,000.00 " and a
+    decimal comma are read there, once: pipelines/provider_costs.py). -#}
 {%- macro parse_amount(col) -%}
-    {{ return(adapter.dispatch('parse_amount')(col)) }}
-{%- endmacro -%}
-
-{%- macro default__parse_amount(col) -%}
-    cast(nullif(regexp_replace(trim({{ col }}), '[$€£¥,\s]', '', 'g'), '') as {{ money_type() }})
-{%- endmacro -%}
-
-{#- Spark's regexp_replace replaces every match and takes no flags (its fourth argument is a position) -#}
-{%- macro spark__parse_amount(col) -%}
-    cast(nullif(regexp_replace(trim({{ col }}), '[$€£¥, ]', ''), '') as {{ money_type() }})
+    cast(nullif(trim({{ col }}), '') as {{ money_type() }})
 {%- endmacro -%}
 
 {#- M/D/YY before ISO: DuckDB casts "4/1/25" to the year 4 (as Y/M/D), and %Y reads "25" as the year 25,

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a usage record may hold (config `sources.usage_events.*`, docs/inputs.md); beyond it, the
+    record is quarantined with the reason. Revenue events are held to the default time bounds."""
+    max_tokens_per_call: int = 100_000_000
+    max_reported_cost: int = 1_000_000  # per call, in its currency; the event table holds up to 99,999,999
+    max_future_minutes: int = 24 * 60  # clocks differ; a day ahead is a wrong clock or a wrong unit
+    min_occurred_at: str = "2015-01-01"
 
 
 def fingerprint(path: Path) -> str:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import dlt
 
-from pipelines._files import read_each_file
+from pipelines._files import Bounds, read_each_file
+
+BOUNDS = Bounds()
 
 KINDS = ("charge", "refund", "credit")
 
@@ -75,11 +77,11 @@ def _check(record: dict) -> tuple[dict | None, str | None]:
         if len(occurred) > 10:
             return None, "occurred_at has no UTC offset"
         occurred_at = occurred_at.replace(tzinfo=timezone.utc)
-    # the usage loader's bounds (its defaults): one stray date must not stretch every date range
-    if occurred_at > datetime.now(timezone.utc) + timedelta(days=1):
+    # the usage loader's time bounds: one stray date must not stretch every date range
+    if occurred_at > datetime.now(timezone.utc) + timedelta(minutes=BOUNDS.max_future_minutes):
         return None, "occurred_at in the future"
-    if occurred_at < datetime(2015, 1, 1, tzinfo=timezone.utc):
-        return None, "occurred_at before 2015-01-01"
+    if occurred_at < datetime.fromisoformat(BOUNDS.min_occurred_at).replace(tzinfo=timezone.utc):
+        return None, f"occurred_at before {BOUNDS.min_occurred_at}"
     return {
         "event_id": str(record["event_id"]), "occurred_at": occurred_at, "customer_id": str(record["customer_id"]),
         "amount_minor": int(minor), "currency": currency, "kind": kind,

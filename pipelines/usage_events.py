@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines._files import fingerprint, unreadable_reason
+from pipelines._files import Bounds, fingerprint, unreadable_reason
 from pipelines.usage_formats import (ATTRIBUTE_NAMES, FORMATS, Column, Source, langfuse_source, list_sql as _list_sql,
                                      litellm_source, otel_source, sql_ident as _ident, sql_str as _sql_str)
 
@@ -228,16 +228,6 @@ def drop_repeats(con: duckdb.DuckDBPyConnection,
 UNIX_SECONDS = "'-?[0-9]+(\\.[0-9]+)?'"  # a timestamp given as unix seconds
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT")
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """What a usage record may hold (config `sources.usage_events.*`, docs/inputs.md); beyond it, the
-    record is quarantined with the reason."""
-    max_tokens_per_call: int = 100_000_000
-    max_reported_cost: int = 1_000_000  # per call, in its currency; the event table holds up to 99,999,999
-    max_future_minutes: int = 24 * 60  # clocks differ; a day ahead is a wrong clock or a wrong unit
-    min_occurred_at: str = "2015-01-01"
 
 
 class UsageFileReader:

@@ -41,6 +41,9 @@ OTEL_INFERENCE_OPERATIONS = ("chat", "text_completion", "generate_content", "emb
 OTEL_CONTENT_ATTRIBUTE = (r"^(gen_ai\.(input|output)\.messages|gen_ai\.system_instructions|gen_ai\.prompt\.[0-9]|"
                           r"gen_ai\.completion\.[0-9]|gen_ai\.tool\.call\.(arguments|result)|llm\.prompts|"
                           r"traceloop\.entity\.(input|output)|input\.value|output\.value)")
+# Token counts of a span: the conventions' names, then the older ones OpenLLMetry still writes
+OTEL_TOKEN_COUNTS = {"input": ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"],
+                     "output": ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"]}
 
 
 def sql_str(value: str) -> str:
@@ -153,11 +156,8 @@ def otel_source(con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[
         "provider": "coalesce(_attr(_attributes, ['gen_ai.provider.name']), _attr(_attributes, ['gen_ai.system']))",
         "model": "coalesce(_attr(_attributes, ['gen_ai.response.model']), _attr(_attributes, ['gen_ai.request.model']))",
         "operation": "_operation",
-        # the conventions' names, then the older ones OpenLLMetry still writes
-        "input_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.input_tokens']), "
-                        "_attr(_attributes, ['gen_ai.usage.prompt_tokens']))",
-        "output_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.output_tokens']), "
-                         "_attr(_attributes, ['gen_ai.usage.completion_tokens']))",
+        "input_tokens": _first_attribute(OTEL_TOKEN_COUNTS["input"]),
+        "output_tokens": _first_attribute(OTEL_TOKEN_COUNTS["output"]),
         "cache_read_input_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.cache_read.input_tokens']), "
                                    "_attr(_attributes, ['gen_ai.usage.cache_read_input_tokens']))",
         "cache_creation_input_tokens": "coalesce(_attr(_attributes, ['gen_ai.usage.cache_creation.input_tokens']), "
@@ -179,9 +179,9 @@ def otel_source(con: duckdb.DuckDBPyConnection, attribute_names: dict[str, list[
     return Source(
         columns, parsed="_is_span", unparsed_reason="not an OTLP JSON export request",
         # a call span that says nothing of its tokens would cost nothing: not a usage record
-        checks=["case when _is_span and len(list_filter(_attributes, lambda a: a.key in ("
-                "'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.prompt_tokens', "
-                "'gen_ai.usage.completion_tokens'))) = 0 then 'no gen_ai.usage token counts' end"],
+        checks=["case when _is_span and len(list_filter(_attributes, lambda a: list_contains("
+                f"{list_sql([*OTEL_TOKEN_COUNTS['input'], *OTEL_TOKEN_COUNTS['output']])}, a.key))) = 0 "
+                "then 'no gen_ai.usage token counts' end"],
         has_content=f"coalesce(len(list_filter(_attributes, lambda a: regexp_matches(a.key, {sql_str(OTEL_CONTENT_ATTRIBUTE)}))) > 0, false)",
         # the span's ids, name and usage attributes only: attributes can carry prompts
         raw_text=("case when src._is_span then cast(to_json({'line': src._line, 'traceId': src._span ->> 'traceId', "
