@@ -92,8 +92,9 @@ lines as (
         invoice_lines.amount_minor - invoice_lines.discount_minor - invoice_lines.inclusive_tax_minor as net_minor,
         -- a line without a period is recognised when the invoice was finalised
         cast(coalesce(invoice_lines.period_start_at, invoices.finalized_at) as date) as service_start_date,
-        greatest(coalesce(date_diff('day', cast(invoice_lines.period_start_at as date),
-                                           cast(invoice_lines.period_end_at as date)), 1), 1) as service_days,
+        greatest(coalesce({{ dbt.datediff('cast(invoice_lines.period_start_at as date)',
+                                          'cast(invoice_lines.period_end_at as date)', 'day') }}, 1), 1)
+            as service_days,
         {% if var('revenue_catch_up', false) %}cast(invoices.finalized_at as date){% else %}cast(null as date){% endif %}
             as in_force_from,
         -- the day the whole line goes: voided, or written off as uncollectible (least ignores nulls)
@@ -160,9 +161,10 @@ adjustment_shares as (
 
     select
         *,
-        sign(amount_minor) * sign(weight) * sign(total_weight)
-            * (abs(cast(amount_minor as hugeint) * weight) // abs(total_weight)) as share_minor,
-        abs(cast(amount_minor as hugeint) * weight) % abs(total_weight) as remainder
+        {{ int_sign('amount_minor') }} * {{ int_sign('weight') }} * {{ int_sign('total_weight') }}
+            * {{ int_div('abs(cast(amount_minor as ' ~ big_int_type() ~ ') * weight)', 'abs(total_weight)') }}
+            as share_minor,
+        abs(cast(amount_minor as {{ big_int_type() }}) * weight) % abs(total_weight) as remainder
     from (
         select *, sum(weight) over (partition by adjustment_id) as total_weight
         from adjustment_weights
@@ -181,7 +183,7 @@ adjustments as (
         share_minor + case
             when row_number() over (partition by adjustment_id order by remainder desc, revenue_source_id)
                  <= abs(amount_minor - sum(share_minor) over (partition by adjustment_id))
-            then sign(amount_minor - sum(share_minor) over (partition by adjustment_id)) else 0 end
+            then {{ int_sign('amount_minor - sum(share_minor) over (partition by adjustment_id)') }} else 0 end
             as amount_minor
     from adjustment_shares
 
@@ -242,10 +244,11 @@ recovery_amounts as (
 
     select
         recoveries.revenue_source_id,
-        sign(adjustments.amount_minor * recoveries.net_minor * recoveries.line_net_minor) * (
-            (2 * abs(cast(adjustments.amount_minor as hugeint) * recoveries.net_minor) + abs(recoveries.line_net_minor))
-            // (2 * abs(recoveries.line_net_minor))
-        ) as amount_minor,
+        {{ int_sign('adjustments.amount_minor * recoveries.net_minor * recoveries.line_net_minor') }} * {{ int_div(
+            '2 * abs(cast(adjustments.amount_minor as ' ~ big_int_type() ~ ') * recoveries.net_minor)'
+                ~ ' + abs(recoveries.line_net_minor)',
+            '2 * abs(recoveries.line_net_minor)'
+        ) }} as amount_minor,
         adjustments.effective_date as in_force_from,
         adjustments.reverted_date as in_force_until
     from adjustments
@@ -297,15 +300,19 @@ external_revenue as (
 
 ),
 
+{%- set document_columns = [
+    'revenue_source_id', 'revenue_source', 'invoice_id', 'stripe_customer_id', 'app_customer_id', 'feature',
+    'currency', 'net_minor', 'service_start_date', 'service_days', 'in_force_from', 'in_force_until'
+] %}
+
 documents as (
 
-    select * from lines
-    union all by name
-    select * exclude (line_net_minor) from recoveries
-    union all by name
-    select * from unmatched_adjustments
-    union all by name
-    select * from external_revenue
+    {%- for relation in ['lines', 'recoveries', 'unmatched_adjustments', 'external_revenue'] %}
+    select {{ document_columns | join(', ') }} from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -325,7 +332,10 @@ amounts_in_force as (
 document_days as (
 
     select revenue_source_id, service_start_date + cast(day_index as integer) as revenue_date
-    from documents, range(documents.service_days) as days(day_index)
+    from (
+        select revenue_source_id, service_start_date, {{ array_rows(index_range('service_days')) }} as day_index
+        from documents
+    ) as days
     union
     select revenue_source_id, in_force_from from amounts_in_force where in_force_from is not null
     union
@@ -448,12 +458,13 @@ where amount_minor <> 0
 {#- Minor units of `amount` recognised through the end of `day` for a document of `alias` (its
     service_start_date and service_days): amount x elapsed days / service days, half away from zero. -#}
 {% macro _recognized_to_date(amount, day, alias) -%}
-    (sign({{ amount }}) * (
-        (2 * abs(cast({{ amount }} as hugeint))
-            * least(greatest(date_diff('day', {{ alias }}.service_start_date, {{ day }}) + 1, 0), {{ alias }}.service_days)
-         + {{ alias }}.service_days)
-        // (2 * {{ alias }}.service_days)
-    ))
+    ({{ int_sign(amount) }} * {{ int_div(
+        '2 * abs(cast(' ~ amount ~ ' as ' ~ big_int_type() ~ '))'
+            ~ ' * least(greatest(' ~ dbt.datediff(alias ~ '.service_start_date', '(' ~ day ~ ')', 'day') ~ ' + 1, 0), '
+            ~ alias ~ '.service_days)'
+            ~ ' + ' ~ alias ~ '.service_days',
+        '2 * ' ~ alias ~ '.service_days'
+    ) }})
 {%- endmacro %}
 
 
@@ -468,9 +479,10 @@ where amount_minor <> 0
     amount x total excluding tax / total of the invoice `alias`, half away from zero. -#}
 {% macro _pre_tax_share(amount, alias) -%}
     case when {{ alias }}.total_minor > 0
-        then sign({{ amount }}) * sign({{ alias }}.total_excluding_tax_minor) * (
-            (2 * abs(cast({{ amount }} as hugeint) * {{ alias }}.total_excluding_tax_minor) + {{ alias }}.total_minor)
-            // (2 * {{ alias }}.total_minor))
+        then {{ int_sign(amount) }} * {{ int_sign(alias ~ '.total_excluding_tax_minor') }} * {{ int_div(
+            '2 * abs(cast(' ~ amount ~ ' as ' ~ big_int_type() ~ ') * ' ~ alias ~ '.total_excluding_tax_minor) + '
+                ~ alias ~ '.total_minor',
+            '2 * ' ~ alias ~ '.total_minor') }}
         else {{ amount }} end
 {%- endmacro %}
 
