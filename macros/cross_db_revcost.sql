@@ -1,42 +1,6 @@
 {#- Cross-database macros for revenue recognition and provider / overhead costs (macros/cross_db.sql
     style: default__ is DuckDB, spark__ is Spark). -#}
 
-{#- TEMPORARY until main's money macros on Spark are merged (then main's int_div / big_int_type replace
-    these): an integer type with room for products of minor units, and truncating integer division of
-    such integers. -#}
-{% macro big_int_type() -%}
-    {{ return(adapter.dispatch('big_int_type')()) }}
-{%- endmacro %}
-
-{% macro default__big_int_type() -%}hugeint{%- endmacro %}
-
-{% macro spark__big_int_type() -%}decimal(38, 0){%- endmacro %}
-
-{% macro int_div(a, b) -%}
-    {{ return(adapter.dispatch('int_div')(a, b)) }}
-{%- endmacro %}
-
-{% macro default__int_div(a, b) -%}
-    ({{ a }}) // ({{ b }})
-{%- endmacro %}
-
-{% macro spark__int_div(a, b) -%}
-    cast((cast({{ a }} as decimal(38, 0)) div cast({{ b }} as decimal(38, 0))) as decimal(38, 0))
-{%- endmacro %}
-
-{#- The sign of a number (-1, 0 or 1) as an integer: Spark's sign() is a double. -#}
-{% macro int_sign(expr) -%}
-    {{ return(adapter.dispatch('int_sign')(expr)) }}
-{%- endmacro %}
-
-{% macro default__int_sign(expr) -%}
-    sign({{ expr }})
-{%- endmacro %}
-
-{% macro spark__int_sign(expr) -%}
-    cast(sign({{ expr }}) as int)
-{%- endmacro %}
-
 {#- Microseconds from timestamp `start` to timestamp `end`, exactly. -#}
 {% macro microseconds_between(start, end) -%}
     {{ return(adapter.dispatch('microseconds_between')(start, end)) }}

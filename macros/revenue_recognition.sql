@@ -161,7 +161,7 @@ adjustment_shares as (
 
     select
         *,
-        {{ int_sign('amount_minor') }} * {{ int_sign('weight') }} * {{ int_sign('total_weight') }}
+        {{ sign_of('amount_minor') }} * {{ sign_of('weight') }} * {{ sign_of('total_weight') }}
             * {{ int_div('abs(cast(amount_minor as ' ~ big_int_type() ~ ') * weight)', 'abs(total_weight)') }}
             as share_minor,
         abs(cast(amount_minor as {{ big_int_type() }}) * weight) % abs(total_weight) as remainder
@@ -183,7 +183,7 @@ adjustments as (
         share_minor + case
             when row_number() over (partition by adjustment_id order by remainder desc, revenue_source_id)
                  <= abs(amount_minor - sum(share_minor) over (partition by adjustment_id))
-            then {{ int_sign('amount_minor - sum(share_minor) over (partition by adjustment_id)') }} else 0 end
+            then {{ sign_of('amount_minor - sum(share_minor) over (partition by adjustment_id)') }} else 0 end
             as amount_minor
     from adjustment_shares
 
@@ -244,7 +244,7 @@ recovery_amounts as (
 
     select
         recoveries.revenue_source_id,
-        {{ int_sign('adjustments.amount_minor * recoveries.net_minor * recoveries.line_net_minor') }} * {{ int_div(
+        {{ sign_of('adjustments.amount_minor * recoveries.net_minor * recoveries.line_net_minor') }} * {{ int_div(
             '2 * abs(cast(adjustments.amount_minor as ' ~ big_int_type() ~ ') * recoveries.net_minor)'
                 ~ ' + abs(recoveries.line_net_minor)',
             '2 * abs(recoveries.line_net_minor)'
@@ -458,7 +458,7 @@ where amount_minor <> 0
 {#- Minor units of `amount` recognised through the end of `day` for a document of `alias` (its
     service_start_date and service_days): amount x elapsed days / service days, half away from zero. -#}
 {% macro _recognized_to_date(amount, day, alias) -%}
-    ({{ int_sign(amount) }} * {{ int_div(
+    ({{ sign_of(amount) }} * {{ int_div(
         '2 * abs(cast(' ~ amount ~ ' as ' ~ big_int_type() ~ '))'
             ~ ' * least(greatest(' ~ dbt.datediff(alias ~ '.service_start_date', '(' ~ day ~ ')', 'day') ~ ' + 1, 0), '
             ~ alias ~ '.service_days)'
@@ -479,7 +479,7 @@ where amount_minor <> 0
     amount x total excluding tax / total of the invoice `alias`, half away from zero. -#}
 {% macro _pre_tax_share(amount, alias) -%}
     case when {{ alias }}.total_minor > 0
-        then {{ int_sign(amount) }} * {{ int_sign(alias ~ '.total_excluding_tax_minor') }} * {{ int_div(
+        then {{ sign_of(amount) }} * {{ sign_of(alias ~ '.total_excluding_tax_minor') }} * {{ int_div(
             '2 * abs(cast(' ~ amount ~ ' as ' ~ big_int_type() ~ ') * ' ~ alias ~ '.total_excluding_tax_minor) + '
                 ~ alias ~ '.total_minor',
             '2 * ' ~ alias ~ '.total_minor') }}

@@ -210,7 +210,7 @@ final as (
         cast(coalesce(residual_share_usd, 0) as {{ money_type() }}) as reconciliation_residual_usd,
         cast(estimated_cost_usd + coalesce(residual_share_usd, 0) as {{ money_type() }}) as effective_cost_usd
     from allocated
-    union all by name
+    union all
     select
         usage_date, provider, customer_id, feature, is_production, cost_layer, model, requests, unpriced_requests,
         input_tokens, output_tokens, is_reconciled, reconciliation_grain,

@@ -31,22 +31,26 @@ pool_days as (
         coalesce(layers.cost_layer, 'other') as cost_layer,
         pools.feature as pool_feature,
         pools.allocation_basis,
-        pools.period_start + cast(days.day_index as integer) as cost_date,
+        pools.period_start + cast(pools.day_index as integer) as cost_date,
         pools.currency,
         -- whole minor units per day; the remainder goes to the first days
-        sign(pools.amount_minor) * (
-            abs(pools.amount_minor) // pools.period_days
-            + case when days.day_index < abs(pools.amount_minor) % pools.period_days then 1 else 0 end
+        {{ sign_of('pools.amount_minor') }} * (
+            {{ int_div('abs(pools.amount_minor)', 'pools.period_days') }}
+            + case when pools.day_index < abs(pools.amount_minor) % pools.period_days then 1 else 0 end
         ) as amount_minor
     from (
-        select
-            *,
-            cast(amount * {{ minor_units_per_unit('currency') }} as hugeint) as amount_minor,
-            date_diff('day', period_start, period_end) + 1 as period_days
-        from pools
+        -- one row per pool and day of its period
+        select *, {{ array_rows(index_range('period_days')) }} as day_index
+        from (
+            select
+                *,
+                cast(amount * {{ minor_units_per_unit('currency') }} as {{ big_int_type() }}) as amount_minor,
+                {{ dbt.datediff('period_start', 'period_end', 'day') }}
+                + 1 as period_days
+            from pools
+        ) as pool_periods
     ) as pools
-    left join layers on pools.cost_pool = layers.cost_pool,
-    range(pools.period_days) as days(day_index)  -- a column alias list, as DuckDB's docs write it -- noqa: LT01
+    left join layers on pools.cost_pool = layers.cost_pool
 
 ),
 
@@ -154,9 +158,12 @@ unallocated as (
         coalesce(pool_days_usd.pool_feature, 'unallocated') as feature,
         pool_days_usd.pool_day_usd as allocated_usd
     from pool_days_usd
-    anti join (
-        select distinct cost_pool_row_id, cost_date from allocated where allocated_usd is not null
-    ) as covered using (cost_pool_row_id, cost_date)
+    where not exists (
+        select 1 from allocated
+        where allocated.cost_pool_row_id = pool_days_usd.cost_pool_row_id
+            and allocated.cost_date = pool_days_usd.cost_date
+            and allocated.allocated_usd is not null
+    )
 
 ),
 

@@ -7,15 +7,20 @@
 -- or less (hourly and daily usage), or without an end, stays on its start day. The split is exact
 -- (macro split_evenly: whole 1e-10 units of the amount in its own currency, the remainder to the first
 -- days), so a row's days add up to the row; each day's part is converted at that day's FX rate.
+{%- set bill_columns = [
+    'cost_row_id', 'provider', 'invoice_issuer', 'charge_period_start', 'charge_period_end', 'charge_category',
+    'model', 'charge_description', 'billed_cost', 'effective_cost', 'list_cost', 'billing_currency',
+    'sub_account_id'
+] %}
+
 with unioned as (
 
-    select * from {{ ref('stg_provider_costs__openai') }}
-    union all by name
-    select * from {{ ref('stg_provider_costs__anthropic') }}
-    union all by name
-    select * from {{ ref('stg_provider_costs__focus') }}
-    union all by name
-    select * from {{ ref('stg_provider_costs__aws_cur') }}
+    {%- for source in ['openai', 'anthropic', 'focus', 'aws_cur'] %}
+    select {{ bill_columns | join(', ') }} from {{ ref('stg_provider_costs__' ~ source) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -31,7 +36,9 @@ periods as (
         *,
         -- whole days the charge period lasts, rounded up; at least one
         greatest(1, coalesce(
-            (date_diff('microsecond', charge_period_start, charge_period_end) + 86399999999) // 86400000000, 1
+            {{ int_div(microseconds_between('charge_period_start', 'charge_period_end') ~ ' + 86399999999',
+                       '86400000000') }},
+            1
         )) as period_days
     from unioned
 
@@ -45,7 +52,7 @@ days as (
         cast(charge_period_start as date) + cast(day_index as integer) as cost_date,
         {{ split_evenly('billed_cost', 'period_days', 'day_index') }} as billed_cost_part,
         {{ split_evenly('effective_cost', 'period_days', 'day_index') }} as effective_cost_part
-    from (select *, unnest(range(period_days)) as day_index from periods) as period_rows
+    from (select *, {{ array_rows(index_range('period_days')) }} as day_index from periods) as period_rows
 
 ),
 
