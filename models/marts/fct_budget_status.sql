@@ -49,8 +49,12 @@ measured as (
         budgets.*,
         cast(coalesce(spend.spend_usd, 0) as {{ money_type() }}) as spend_usd,
         spend.exceeded_on,
-        least({{ dbt.datediff('budgets.period_start', 'budgets.as_of_date', 'day') }} + 1, 7) as run_rate_days,
-        {{ dbt.datediff('budgets.as_of_date', 'budgets.period_end', 'day') }} as days_left,
+        least(
+            {{ dbt.datediff('budgets.period_start', 'budgets.as_of_date', 'day') | trim }} + 1,
+            7
+        ) as run_rate_days,
+        {{ dbt.datediff('budgets.as_of_date', 'budgets.period_end', 'day') }}
+            as days_left,
         coalesce(spend.spend_last_7d_usd, 0) as spend_last_7d_usd
     from budgets
     left join spend using (budget_id)
@@ -85,7 +89,8 @@ final as (
         spend_usd,
         cast(round(cast(spend_usd as double) / cast(amount_usd as double) * 100, 2) as double) as utilisation_pct,
         -- thresholds are judged in decimals (a double puts 290 / 1000 just below 29%)
-        cast({{ array_largest(array_where('warn_at', 't', 'spend_usd * 100 >= amount_usd * cast(t as decimal(9, 4))')) }}
+        cast({{ array_largest(array_where('warn_at', 't',
+                                          'spend_usd * 100 >= amount_usd * cast(t as decimal(9, 4))')) }}
             as double) as threshold_reached_pct,
         forecast_usd,
         cast(case
