@@ -1,7 +1,10 @@
 -- Per day, provider, model and feature: production calls, estimated cost, and mean and P95 cost per
 -- request (P95 is an actual call's cost: quantile_disc keeps it an exact decimal). USD at list price.
 -- Incremental by day (macros/usage_days.sql).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+-- On Spark a plain table, rebuilt whole: no delete or merge on its parquet tables (incremental on Delta
+-- is a later step), so the pre-hook and usage_days_not_built() render nothing there.
+{{ config(materialized='table' if target.type == 'spark' else 'incremental',
+          incremental_strategy='delete+insert', unique_key='usage_date',
           on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild('is_production and not app_cache_hit') }}") }}
 
 with priced as (
