@@ -98,3 +98,17 @@
         {%- for byte in range(15, 7, -1) %}substr(md5({{ text }}), {{ 2 * byte + 1 }}, 2){{ ", " if not loop.last }}{% endfor -%}
     ), 16, 10) as decimal(20, 0))
 {%- endmacro %}
+
+{#- The discrete quantile `q` of `expr`: an actual value (the one at rank ceil(q x n)), of the type of
+    `expr`, so an exact decimal stays one. -#}
+{% macro quantile_of(expr, q) -%}
+    {{ return(adapter.dispatch('quantile_of')(expr, q)) }}
+{%- endmacro %}
+
+{% macro default__quantile_of(expr, q) -%}
+    quantile_disc({{ expr }}, {{ q }})
+{%- endmacro %}
+
+{% macro spark__quantile_of(expr, q) -%}
+    percentile_disc({{ q }}) within group (order by {{ expr }})
+{%- endmacro %}

@@ -29,9 +29,9 @@ final as (
         cast(sum(estimated_cost_usd) as {{ money_type() }}) as estimated_cost_usd,
         cast({{ money_per('sum(estimated_cost_usd)', 'count(estimated_cost_usd)') }} as {{ money_type() }})
             as mean_estimated_cost_per_request_usd,
-        cast(quantile_disc(estimated_cost_usd, 0.95) as {{ money_type() }}) as p95_estimated_cost_per_request_usd,
-        cast(sum(input_tokens) // count(*) as bigint) as mean_input_tokens_per_request,
-        cast(max(priced_at) as timestamptz) as priced_through
+        cast({{ quantile_of('estimated_cost_usd', 0.95) }} as {{ money_type() }}) as p95_estimated_cost_per_request_usd,
+        cast({{ int_div('sum(input_tokens)', 'count(*)') }} as bigint) as mean_input_tokens_per_request,
+        cast(max(priced_at) as {{ column_type('timestamptz') }}) as priced_through
     from priced
     group by usage_date, provider, model, feature
 
