@@ -139,7 +139,7 @@ final as (
         cast(coalesce(
             override_{{ price }},
             coalesce(
-                {{ array_item(array_where(field ~ '_tiers', 't', 't.start <= context_tier_start'), 1) }}.price,
+                {{ array_item(array_where(field ~ '_tiers', 't', "t['start'] <= context_tier_start"), 1) }}.price,
                 catalog_base_{{ price }}
             ) * tier_multiplier * (1 - override_discount_pct * 0.01)
         ) as decimal(38, 12)) as {{ price }},
