@@ -24,20 +24,6 @@
 {%- endmacro %}
 
 {% macro spark__index_range(n) -%}
-    case when ({{ n }}) >= 1 then sequence(cast(0 as bigint), cast(({{ n }}) - 1 as bigint)) else cast(array() as array<bigint>) end
-{%- endmacro %}
-
-{#- One row per day from `start_date` to `end_date` (exclusive), as a relation with the column `date_day`
-    (a date): constant bounds, for a time spine. -#}
-{% macro date_days(start_date, end_date) -%}
-    {{ return(adapter.dispatch('date_days')(start_date, end_date)) }}
-{%- endmacro %}
-
-{% macro default__date_days(start_date, end_date) -%}
-    select cast(range as date) as date_day
-    from range({{ start_date }}, {{ end_date }}, interval 1 day)
-{%- endmacro %}
-
-{% macro spark__date_days(start_date, end_date) -%}
-    select explode(sequence({{ start_date }}, date_add({{ end_date }}, -1), interval 1 day)) as date_day
+    case when ({{ n }}) >= 1 then sequence(cast(0 as bigint), cast(({{ n }}) - 1 as bigint))
+        else cast(array() as array<bigint>) end
 {%- endmacro %}

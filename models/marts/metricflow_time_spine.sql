@@ -1,2 +1,2 @@
 -- One row per day: the time spine MetricFlow needs for the semantic layer's metrics.
-{{ date_days("date '2020-01-01'", "date '2031-01-01'") }}
+select {{ date_rows("date '2020-01-01'", "date '2030-12-31'") }} as date_day
