@@ -1,6 +1,27 @@
 {#- Money arithmetic in one place. Amounts are DECIMAL(38,10) in the reporting currency; never
     floats. DuckDB's "/" on decimals returns a double, so divisions go through exact integer math. -#}
 
+{#- Integers wider than 64 bits: DuckDB's hugeint; Spark has none, so decimal(38, 0). -#}
+{%- macro big_int_type() -%}{{ return(adapter.dispatch('big_int_type')()) }}{%- endmacro -%}
+{%- macro default__big_int_type() -%}hugeint{%- endmacro -%}
+{%- macro spark__big_int_type() -%}decimal(38, 0){%- endmacro -%}
+
+{#- a / b for integers, truncated towards zero (DuckDB's `//`). Spark has no exact integer division of
+    decimals (`div` returns a 64-bit long), so a - a % b, an exact multiple of b, is divided: exact while
+    the quotient stays below 1e20, that is amounts below 10 billion in 1e-10 units. Past that Spark's
+    decimal division overflows to null, which the not_null tests on money columns report. -#}
+{%- macro int_div(a, b) -%}{{ return(adapter.dispatch('int_div')(a, b)) }}{%- endmacro -%}
+{%- macro default__int_div(a, b) -%}({{ a }}) // ({{ b }}){%- endmacro -%}
+{%- macro spark__int_div(a, b) -%}
+    cast((({{ a }}) - ({{ a }}) % ({{ b }})) / ({{ b }}) as decimal(38, 0))
+{%- endmacro -%}
+
+{#- sign(x) as an integer: Spark's sign() returns a double, which would turn the money it multiplies into
+    a double. -#}
+{%- macro sign_of(x) -%}{{ return(adapter.dispatch('sign_of')(x)) }}{%- endmacro -%}
+{%- macro default__sign_of(x) -%}sign({{ x }}){%- endmacro -%}
+{%- macro spark__sign_of(x) -%}cast(sign({{ x }}) as int){%- endmacro -%}
+
 {%- macro money_type() -%}decimal(38, 10){%- endmacro -%}
 
 {#- One call's cost: the same scale in 8 bytes instead of 16 (up to 99,999,999 USD a call), for the
@@ -15,17 +36,17 @@
     128-bit integers; tokens x lo / 1e8 is split again on the tokens (t = th x 1e8 + tl) so that every
     product and the one rounding division stay in 64-bit integers. -#}
 {%- macro price_parts(price_per_mtok, prefix) -%}
-    cast(cast(abs({{ price_per_mtok }}) as decimal(38, 12)) * 1000000000000 as hugeint) as {{ prefix }}_units,
-    {{ prefix }}_units // 100000000 as {{ prefix }}_hi,
+    cast(cast(abs({{ price_per_mtok }}) as decimal(38, 12)) * 1000000000000 as {{ big_int_type() }}) as {{ prefix }}_units,
+    {{ int_div(prefix ~ '_units', '100000000') }} as {{ prefix }}_hi,
     cast({{ prefix }}_units % 100000000 as bigint) as {{ prefix }}_lo,
-    sign({{ price_per_mtok }}) as {{ prefix }}_sign
+    {{ sign_of(price_per_mtok) }} as {{ prefix }}_sign
 {%- endmacro -%}
 
 {%- macro token_cost(tokens, price_prefix) -%}
-    cast(sign({{ tokens }}) * {{ price_prefix }}_sign * (
-        abs({{ tokens }})::hugeint * {{ price_prefix }}_hi
-        + abs({{ tokens }}) // 100000000 * {{ price_prefix }}_lo
-        + (abs({{ tokens }}) % 100000000 * {{ price_prefix }}_lo + 50000000) // 100000000
+    cast({{ sign_of(tokens) }} * {{ price_prefix }}_sign * (
+        cast(abs({{ tokens }}) as {{ big_int_type() }}) * {{ price_prefix }}_hi
+        + {{ int_div('abs(' ~ tokens ~ ')', '100000000') }} * {{ price_prefix }}_lo
+        + {{ int_div('abs(' ~ tokens ~ ') % 100000000 * ' ~ price_prefix ~ '_lo + 50000000', '100000000') }}
     ) as decimal(38, 0)) * 0.0000000001
 {%- endmacro -%}
 
@@ -61,7 +82,7 @@
     would go through a double). Rows whose partition has no positive weight get null. -#}
 {%- macro allocate_exactly(relation, amount, weight, partition_by, order_by, output) -%}
     select
-        * exclude (_sign, _units, _weight, _total_weight, _floor, _remainder),
+        * except (_sign, _units, _weight, _total_weight, _floor, _remainder),
         _sign * cast(
             _floor + case when row_number() over (
                     partition by {{ partition_by }} order by _remainder desc, {{ order_by }}
@@ -71,7 +92,7 @@
     from (
         select
             *,
-            (_units * _weight) // nullif(_total_weight, 0) as _floor,
+            {{ int_div('_units * _weight', 'nullif(_total_weight, 0)') }} as _floor,
             (_units * _weight) % nullif(_total_weight, 0) as _remainder
         from (
             select
@@ -81,9 +102,9 @@
                 select
                     *,
                     -- whole units of 1e-10, allocated as a magnitude so integer division floors
-                    sign({{ amount }}) as _sign,
-                    abs(cast({{ amount }} * 10000000000 as hugeint)) as _units,
-                    cast(({{ weight }}) * 1000000000000 as hugeint) as _weight
+                    {{ sign_of(amount) }} as _sign,
+                    abs(cast({{ amount }} * 10000000000 as {{ big_int_type() }})) as _units,
+                    cast(({{ weight }}) * 1000000000000 as {{ big_int_type() }}) as _weight
                 from {{ relation }}
             )
         )
@@ -93,7 +114,7 @@
 {#- money / count, exact to 1e-10 (truncated): an average amount without passing through a double. -#}
 {%- macro money_per(amount, count) -%}
     case when {{ count }} > 0 then
-        cast(cast({{ amount }} * 10000000000 as hugeint) // {{ count }} as decimal(38, 0)) * 0.0000000001
+        cast({{ int_div('cast(' ~ amount ~ ' * 10000000000 as ' ~ big_int_type() ~ ')', count) }} as decimal(38, 0)) * 0.0000000001
     end
 {%- endmacro -%}
 
@@ -103,7 +124,7 @@
     case
         when {{ tiers }} is null then {{ base_price }}
         else coalesce(
-            struct_extract(list_filter({{ tiers }}, lambda t: input_tokens > t.start)[1], 'price') * {{ multiplier }},
+            {{ array_item(array_where(tiers, 't', 'input_tokens > t.start'), 1) }}.price * {{ multiplier }},
             {{ base_price }}
         )
     end

@@ -4,9 +4,9 @@
     Split as a magnitude so integer division floors towards zero whatever the sign (macros/money.sql
     style: integer math, never a double). -#}
 {%- macro split_evenly(amount, parts, part_index) -%}
-    sign({{ amount }}) * cast(
-        abs(cast({{ amount }} * 10000000000 as hugeint)) // ({{ parts }})
-        + case when ({{ part_index }}) < abs(cast({{ amount }} * 10000000000 as hugeint)) % ({{ parts }}) then 1 else 0 end
+    {{ sign_of(amount) }} * cast(
+        {{ int_div('abs(cast(' ~ amount ~ ' * 10000000000 as ' ~ big_int_type() ~ '))', parts) }}
+        + case when ({{ part_index }}) < abs(cast({{ amount }} * 10000000000 as {{ big_int_type() }})) % ({{ parts }}) then 1 else 0 end
         as decimal(38, 0)
     ) * 0.0000000001
 {%- endmacro -%}
