@@ -14,9 +14,9 @@ select
     cast(entity_type as string) as entity_type,
     cast(entity_id as string) as entity_id,
     cast(metric as string) as metric,
-    cast(metric_value as decimal(38, 10)) as metric_value,
-    cast(threshold as decimal(38, 10)) as threshold,
-    cast(baseline_value as decimal(38, 10)) as baseline_value,
+    {{ to_decimal('metric_value', 38, 10) }} as metric_value,
+    {{ to_decimal('threshold', 38, 10) }} as threshold,
+    {{ to_decimal('baseline_value', 38, 10) }} as baseline_value,
     cast({{ note }} as string) as note,
     coalesce(is_on, false) as is_on
 from {{ relation }}

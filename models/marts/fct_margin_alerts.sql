@@ -115,7 +115,7 @@ primary_driver as (
     select
         alert_id,
         driver_type || ': ' || driver as primary_cost_driver,
-        cast(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0) as {{ money_type() }})
+        {{ to_decimal('coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0)', 38, 10) }}
             as primary_cost_driver_change_usd
     from driver_costs
     -- the largest move; a tie (a customer with one model and one feature moves both by the same amount)
