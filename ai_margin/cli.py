@@ -78,6 +78,36 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lakehouse(args: argparse.Namespace) -> int:
+    import json
+
+    from ai_margin.build import run_dbt
+    from ai_margin.paths import dlt_dir
+    from pipelines.lakehouse import copy_to_lakehouse
+
+    warehouse = _existing_warehouse(args, first="load")
+    bucket_url = args.bucket_url or str(warehouse.parent / "lakehouse")
+    if "://" not in bucket_url:
+        bucket_url = Path(bucket_url).resolve().as_uri()
+    say(f"Copying the raw tables of {warehouse} to {bucket_url} (dlt filesystem destination, Parquet)")
+    started = time.perf_counter()
+    try:
+        tables = copy_to_lakehouse(warehouse, bucket_url, dlt_dir(warehouse) / "lakehouse", say=say)
+    except Exception as exc:
+        raise CliError(f"lakehouse copy failed: {_root_cause(exc)}") from exc
+    say(f"Copy finished in {time.perf_counter() - started:.1f}s")
+    if args.register:
+        root = bucket_url.removeprefix("file://")
+        result = run_dbt(["run-operation", "register_lakehouse", "--target", args.target,
+                          "--args", json.dumps({"root": root, "tables": tables})], warehouse, quiet=True)
+        if not result.success:
+            raise CliError(f"registering the lakehouse tables on target {args.target} failed: "
+                           f"{_root_cause(result.exception) if result.exception else _run_messages(result)}")
+        say(f"Declared {sum(map(len, tables.values()))} raw table(s) on dbt target {args.target}: "
+            f"`dbt build --target {args.target}` reads them")
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ai_margin.build import build_args, run_dbt
 
@@ -495,6 +525,21 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-publish", dest="publish", action="store_false",
                    help="do not refresh the read-only copy of the marts (`ai-margin publish`) after the build")
     b.set_defaults(func=cmd_build)
+
+    lh = sub.add_parser("lakehouse", help="copy the raw tables to Parquet files for Spark and declare them there",
+                        description="Copy every raw table the loaders wrote into DuckDB to dlt's filesystem "
+                                    "destination as Parquet (<bucket>/<raw schema>/<table>/), skipping tables "
+                                    "unchanged since the last copy, then declare them as tables on a dbt target "
+                                    "(dbt run-operation register_lakehouse), so `dbt build --target spark` builds "
+                                    "the same models from the same rows. docs/spark.md has the details.")
+    _add_common(lh, data_dir=False)
+    lh.add_argument("--bucket-url", metavar="URL", default=os.environ.get("DESTINATION__FILESYSTEM__BUCKET_URL"),
+                    help="a folder or s3://, gs://, az:// URL (credentials from dlt config); env "
+                         "DESTINATION__FILESYSTEM__BUCKET_URL; default: lakehouse/ beside the warehouse")
+    lh.add_argument("--target", default="spark", help="dbt target to declare the tables on (default: spark)")
+    lh.add_argument("--no-register", dest="register", action="store_false",
+                    help="only copy the files; declare nothing")
+    lh.set_defaults(func=cmd_lakehouse)
 
     r = sub.add_parser("run", help="load, then build", description="`ai-margin load` followed by `ai-margin build`.")
     _add_common(r)

@@ -33,8 +33,9 @@
             model,
             cast(case
                 when estimated_units = 0 then 1
-                else sign(effective_units) * sign(estimated_units) * cast(
-                    (2 * abs(effective_units) * 10000000000000000 + abs(estimated_units)) // (2 * abs(estimated_units))
+                else {{ sign_of('effective_units') }} * {{ sign_of('estimated_units') }} * cast(
+                    {{ int_div('2 * abs(effective_units) * 10000000000000000 + abs(estimated_units)',
+                               '2 * abs(estimated_units)') }}
                     as decimal(38, 0)) * 0.0000000000000001
             end as decimal(38, 16)) as effective_per_estimated
         from (
@@ -42,8 +43,8 @@
                 usage_date,
                 provider,
                 model,
-                cast(sum(estimated_cost_usd) * 10000000000 as hugeint) as estimated_units,
-                cast(sum(effective_cost_usd) * 10000000000 as hugeint) as effective_units
+                cast(sum(estimated_cost_usd) * 10000000000 as {{ big_int_type() }}) as estimated_units,
+                cast(sum(effective_cost_usd) * 10000000000 as {{ big_int_type() }}) as effective_units
             from {{ ref('int_inference_cost_reconciled') }} as reconciled, {{ period }} as period
             -- rows with calls: not the residual of a provider-day without usage (`unallocated`)
             where reconciled.requests > 0 and reconciled.usage_date between period.from_date and period.to_date

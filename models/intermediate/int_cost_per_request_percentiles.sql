@@ -30,7 +30,7 @@ final as (
         cast(customer_id as string) as customer_id,
         cast(count(*) as bigint) as requests,
         cast(sum(effective_cost_usd) as {{ money_type() }}) as usage_cost_usd,
-        cast(quantile_disc(effective_cost_usd, 0.95) as {{ money_type() }}) as p95_cost_per_request_usd
+        cast({{ quantile_of('effective_cost_usd', 0.95) }} as {{ money_type() }}) as p95_cost_per_request_usd
     from requests
     group by grouping sets ((feature), (customer_id))  -- sqlfluff's duckdb dialect cannot parse these -- noqa: PRS
 

@@ -63,7 +63,7 @@ unplanned_customers as (
 
 usage_plans as (
 
-    select events.customer_id, arg_max(events.attribute_plan, events.occurred_at) as attribute_plan
+    select events.customer_id, max_by(events.attribute_plan, events.occurred_at) as attribute_plan
     from {{ ref('stg_usage__events') }} as events
     semi join unplanned_customers on events.customer_id = unplanned_customers.customer_id
     group by events.customer_id

@@ -9,8 +9,8 @@ with daily as (
         usage_date,
         feature,
         -- ties go to the alphabetically last name, so that a rerun gives the same configuration
-        max_by(model, struct_pack(r := model_requests, m := model)) as model,
-        max_by(prompt_version, struct_pack(r := prompt_requests, p := prompt_version)) as prompt_version
+        max_by(model, {{ struct_of({'r': 'model_requests', 'm': 'model'}) }}) as model,
+        max_by(prompt_version, {{ struct_of({'r': 'prompt_requests', 'p': 'prompt_version'}) }}) as prompt_version
     from (
         select
             usage_date, feature, model, prompt_version,

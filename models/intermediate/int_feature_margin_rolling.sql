@@ -19,7 +19,7 @@ with daily as (
 
 calendar as (
 
-    select cast(unnest(generate_series(min(margin_date), max(margin_date), interval 1 day)) as date) as margin_date
+    select {{ date_rows('min(margin_date)', 'max(margin_date)') }} as margin_date
     from daily
 
 ),
@@ -60,9 +60,13 @@ rolling as (
         *,
         row_number() over by_day as day_number,
         {% for days in [3, 7] %}
-        sum(revenue_usd) over (by_day rows between {{ days - 1 }} preceding and current row) as revenue_{{ days }}d_usd,
-        sum(total_cost_usd) over (by_day rows between {{ days - 1 }} preceding and current row)
-            as total_cost_{{ days }}d_usd{{ "," if not loop.last }}
+        -- the frame spelled out in each window: Spark cannot refine a named window
+        sum(revenue_usd) over (
+            partition by feature order by margin_date rows between {{ days - 1 }} preceding and current row
+        ) as revenue_{{ days }}d_usd,
+        sum(total_cost_usd) over (
+            partition by feature order by margin_date rows between {{ days - 1 }} preceding and current row
+        ) as total_cost_{{ days }}d_usd{{ "," if not loop.last }}
         {% endfor %}
     from dense
     window by_day as (partition by feature order by margin_date)

@@ -2,7 +2,10 @@
 -- model: the grain at which provider bills are reconciled (per provider-day, or per model where the
 -- bill has it) and margins reported. Embedding, retrieval, rerank and tool calls are orchestration;
 -- everything else is inference. Incremental by day (macros/usage_days.sql).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+-- On Spark a plain table, rebuilt whole: no delete or merge on its parquet tables (incremental on Delta
+-- is a later step), so the pre-hook and usage_days_not_built() render nothing there.
+{{ config(materialized='table' if target.type == 'spark' else 'incremental',
+          incremental_strategy='delete+insert', unique_key='usage_date',
           on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild() }}") }}
 
 select

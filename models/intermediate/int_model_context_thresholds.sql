@@ -2,6 +2,11 @@
 -- has tiers: a call whose input tokens pass a start is priced at that tier.
 -- A view: a few rows over two small tables, read by the price resolution and the pricing.
 {{ config(materialized='view') }}
+{%- set tier_start_lists = [] -%}
+{%- for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] -%}
+    {%- do tier_start_lists.append('coalesce(' ~ array_map('catalog.' ~ field ~ '_tiers', 't', 't.start') ~ ', '
+                                   ~ array_of([]) ~ ')') -%}
+{%- endfor %}
 with matched as (
 
     select * from {{ ref('int_usage_models_matched') }} where has_catalog_match
@@ -19,12 +24,7 @@ starts as (
     select
         matched.provider,
         matched.model,
-        unnest(flatten([
-            {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok',
-                             'cache_write_1h_mtok'] %}
-            coalesce(list_transform(catalog.{{ field }}_tiers, lambda t: t['start']), []){{ "," if not loop.last }}
-            {% endfor %}
-        ])) as tier_start
+        {{ array_rows('flatten(' ~ array_of(tier_start_lists) ~ ')') }} as tier_start
     from matched
     inner join catalog
         on matched.catalog_provider_id = catalog.provider_id
@@ -32,6 +32,6 @@ starts as (
 
 )
 
-select provider, model, list_sort(list_distinct(list(tier_start))) as context_tier_starts
+select provider, model, {{ array_sorted_set('array_agg(tier_start)') }} as context_tier_starts
 from starts
 group by provider, model

@@ -53,7 +53,8 @@ keys as (
         usage_keys.*,
         matched.catalog_provider_id,
         matched.catalog_model_id,
-        unnest([0] || coalesce(thresholds.context_tier_starts, [])) as context_tier_start
+        {{ array_rows(array_join(array_of(['0']), 'coalesce(thresholds.context_tier_starts, ' ~ array_of([]) ~ ')')) }}
+            as context_tier_start
     from usage_keys
     left join matched using (provider, model)
     left join thresholds using (provider, model)
@@ -138,7 +139,7 @@ final as (
         cast(coalesce(
             override_{{ price }},
             coalesce(
-                struct_extract(list_filter({{ field }}_tiers, lambda t: t['start'] <= context_tier_start)[1], 'price'),
+                {{ array_item(array_where(field ~ '_tiers', 't', "t['start'] <= context_tier_start"), 1) }}.price,
                 catalog_base_{{ price }}
             ) * tier_multiplier * (1 - override_discount_pct * 0.01)
         ) as decimal(38, 12)) as {{ price }},

@@ -2,7 +2,10 @@
 -- cost split by token type and the busiest workflow's call count: the grain from which alerts find
 -- what moved (a model, a token type, a customer, a prompt version) and spot agent loops.
 -- Incremental by day (macros/usage_days.sql).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+-- On Spark a plain table, rebuilt whole: no delete or merge on its parquet tables (incremental on Delta
+-- is a later step), so the pre-hook and usage_days_not_built() render nothing there.
+{{ config(materialized='table' if target.type == 'spark' else 'incremental',
+          incremental_strategy='delete+insert', unique_key='usage_date',
           on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild('is_production') }}") }}
 
 with events as (

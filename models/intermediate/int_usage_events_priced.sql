@@ -16,8 +16,10 @@
 --     priced with, compared with the current ones;
 --   - every event of the last `usage_lookback_days` days priced (a safety net, off by default).
 -- A change to this model's SQL needs `ai-margin build --full-refresh` (dbt's --full-refresh).
+-- On Spark a plain table, rebuilt whole: its parquet tables have no delete or merge (incremental on
+-- Delta is a later step), so the is_incremental() parts below never render there.
 {{ config(
-    materialized='incremental',
+    materialized='table' if target.type == 'spark' else 'incremental',
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='fail'
@@ -42,8 +44,8 @@ price_fingerprints as (
 
     select
         provider, model, service_tier, usage_date,
-        cast(md5_number(string_agg(cast(resolved as string), '|' order by context_tier_start)) >> 64 as ubigint)
-            as price_fingerprint
+        {{ md5_upper_64(ordered_text_agg(row_text('resolved', ref('int_model_prices_resolved')), "'|'",
+                                         'context_tier_start')) }} as price_fingerprint
     from {{ ref('int_model_prices_resolved') }} as resolved  -- the alias is the whole row, hashed above -- noqa: AL05
     group by all
 
@@ -90,7 +92,8 @@ bucketed as (
     select
         events.*,
         case when thresholds.context_tier_starts is null then 0
-             else coalesce(list_max(list_filter(thresholds.context_tier_starts, lambda t: events.input_tokens > t)), 0)
+             else coalesce({{ array_largest(array_where('thresholds.context_tier_starts', 't',
+                                                        'events.input_tokens > t')) }}, 0)
         end as context_tier_start
     from events
     left join thresholds using (provider, model)
@@ -106,7 +109,9 @@ joined as (
         price_fingerprints.price_fingerprint,
         prices.has_request_price_override,
         -- the token prices split for exact integer pricing (token_cost): <name>_price_hi, _lo, _sign
-        columns('_price_(hi|lo|sign)$'),
+        {%- for price in ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output'] %}
+        prices.{{ price }}_price_hi, prices.{{ price }}_price_lo, prices.{{ price }}_price_sign,
+        {%- endfor %}
         case when prices.priced_unit is not null and prices.priced_unit = bucketed.unit
             then bucketed.quantity * prices.usd_per_unit end as unit_cost_usd
     from bucketed
@@ -177,7 +182,7 @@ final as (
         price_fingerprint,
         file_fingerprint,
         -- when this row was priced: the start of the dbt run (one value per build, stored almost free)
-        cast('{{ run_started_at.isoformat() }}' as timestamptz) as priced_at
+        cast('{{ run_started_at.isoformat() }}' as {{ column_type('timestamptz') }}) as priced_at
     from costed
 
 )

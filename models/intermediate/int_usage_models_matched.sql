@@ -46,10 +46,10 @@ rule_results as (
         bool_and(
             case rules.clause_kind
                 when 'equals' then lower(mapped.model) = rules.clause_value
-                when 'starts_with' then starts_with(lower(mapped.model), rules.clause_value)
-                when 'ends_with' then ends_with(lower(mapped.model), rules.clause_value)
+                when 'starts_with' then left(lower(mapped.model), length(rules.clause_value)) = rules.clause_value
+                when 'ends_with' then right(lower(mapped.model), length(rules.clause_value)) = rules.clause_value
                 when 'contains' then contains(lower(mapped.model), rules.clause_value)
-                when 'regex' then regexp_matches(mapped.model, rules.clause_value, 'i')
+                when 'regex' then {{ regex_matches_ignoring_case('mapped.model', 'rules.clause_value') }}
                 else false
             end
         ) as is_match

@@ -3,17 +3,21 @@
 -- another model's prices exactly (models/simulations/). `input_size_bucket` is the largest context-size
 -- tier start anywhere in the catalog that the call's input tokens pass (0 when none), so any model's
 -- context tier applies to exactly the calls it would. Incremental by day (macros/usage_days.sql).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='usage_date',
+-- On Spark a plain table, rebuilt whole: no delete or merge on its parquet tables (incremental on Delta
+-- is a later step), so the pre-hook and usage_days_not_built() render nothing there.
+{{ config(materialized='table' if target.type == 'spark' else 'incremental',
+          incremental_strategy='delete+insert', unique_key='usage_date',
           on_schema_change='fail', pre_hook="{{ delete_usage_days_to_rebuild('is_production and not app_cache_hit') }}") }}
 
 with tier_starts as (
 
     -- every tier list's starts, as pricing reads them (int_model_context_thresholds)
-    select list_sort(list_distinct(flatten(list(list_transform(
-        coalesce(input_mtok_tiers, []) || coalesce(output_mtok_tiers, []) || coalesce(cache_read_mtok_tiers, [])
-        || coalesce(cache_write_mtok_tiers, []) || coalesce(cache_write_1h_mtok_tiers, []),
-        lambda t: t['start']
-    ))))) as starts
+    {%- set all_tiers = namespace(expr=none) -%}
+    {%- for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] -%}
+        {%- set tiers = 'coalesce(' ~ field ~ '_tiers, ' ~ array_of([]) ~ ')' -%}
+        {%- set all_tiers.expr = tiers if loop.first else array_join(all_tiers.expr, tiers) -%}
+    {%- endfor %}
+    select {{ array_sorted_set('flatten(array_agg(' ~ array_map(all_tiers.expr, 't', 't.start') ~ '))') }} as starts
     from {{ ref('stg_model_prices__prices') }}
 
 ),
@@ -22,7 +26,7 @@ events as (
 
     select
         events.*,
-        coalesce(list_max(list_filter(tier_starts.starts, lambda s: events.input_tokens > s)), 0)
+        coalesce({{ array_largest(array_where('tier_starts.starts', 's', 'events.input_tokens > s')) }}, 0)
             as input_size_bucket
     from {{ ref('int_usage_events_priced') }} as events
     cross join tier_starts

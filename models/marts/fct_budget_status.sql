@@ -49,8 +49,12 @@ measured as (
         budgets.*,
         cast(coalesce(spend.spend_usd, 0) as {{ money_type() }}) as spend_usd,
         spend.exceeded_on,
-        least(date_diff('day', budgets.period_start, budgets.as_of_date) + 1, 7) as run_rate_days,
-        date_diff('day', budgets.as_of_date, budgets.period_end) as days_left,
+        least(
+            {{ dbt.datediff('budgets.period_start', 'budgets.as_of_date', 'day') | trim }} + 1,
+            7
+        ) as run_rate_days,
+        {{ dbt.datediff('budgets.as_of_date', 'budgets.period_end', 'day') }}
+            as days_left,
         coalesce(spend.spend_last_7d_usd, 0) as spend_last_7d_usd
     from budgets
     left join spend using (budget_id)
@@ -85,13 +89,14 @@ final as (
         spend_usd,
         cast(round(cast(spend_usd as double) / cast(amount_usd as double) * 100, 2) as double) as utilisation_pct,
         -- thresholds are judged in decimals (a double puts 290 / 1000 just below 29%)
-        cast(list_max(list_filter(warn_at, lambda t: spend_usd * 100 >= amount_usd * cast(t as decimal(9, 4))))
+        cast({{ array_largest(array_where('warn_at', 't',
+                                          'spend_usd * 100 >= amount_usd * cast(t as decimal(9, 4))')) }}
             as double) as threshold_reached_pct,
         forecast_usd,
         cast(case
             when spend_usd >= amount_usd then 'exceeded'
             when forecast_usd >= amount_usd then 'forecast_exceeded'
-            when spend_usd * 100 >= amount_usd * cast(list_min(warn_at) as decimal(9, 4)) then 'warning'
+            when spend_usd * 100 >= amount_usd * cast({{ array_smallest('warn_at') }} as decimal(9, 4)) then 'warning'
             else 'ok'
         end as string) as status,
         cast(on_exceed as string) as on_exceed,

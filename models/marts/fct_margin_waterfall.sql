@@ -12,6 +12,12 @@
 -- The mart covers the days usage was loaded for (vars margin_from_date / margin_to_date override);
 -- revenue recognised outside them stays in int_revenue_recognized_daily.
 
+{%- set allocated_columns = [
+    'margin_date', 'customer_id', 'feature', 'requests', 'unpriced_requests', 'input_tokens', 'output_tokens',
+    'estimated_inference_cost_usd', 'reported_usage_cost_usd', 'reconciliation_residual_usd', 'inference_cost_usd',
+    'orchestration_usage_cost_usd'
+] %}
+
 with reporting_window as (
 
     {{ margin_reporting_window(ref('int_inference_cost_reconciled')) }}
@@ -140,6 +146,15 @@ revenue_without_usage as (
 
 ),
 
+allocated_parts as (
+
+    select
+        {{ allocated_columns | join(', ') }},
+        coalesce(allocated_revenue_usd, 0) as revenue_usd
+    from allocated
+
+),
+
 combined as (
 
     select
@@ -161,17 +176,13 @@ combined as (
         coalesce(sum(other_overhead_cost_usd), 0) as other_overhead_cost_usd,
         coalesce(sum(revenue_usd), 0) as revenue_usd
     from (
-        select
-            margin_date, customer_id, feature, requests, unpriced_requests, input_tokens, output_tokens,
-            estimated_inference_cost_usd, reported_usage_cost_usd, reconciliation_residual_usd, inference_cost_usd,
-            orchestration_usage_cost_usd, coalesce(allocated_revenue_usd, 0) as revenue_usd
-        from allocated
-        union all by name
-        select * from revenue_without_usage
-        union all by name
-        select * from feature_revenue
-        union all by name
-        select * from overhead
+        {{ union_all_by_name([
+            ('allocated_parts', allocated_columns + ['revenue_usd']),
+            ('revenue_without_usage', ['margin_date', 'customer_id', 'feature', 'revenue_usd']),
+            ('feature_revenue', ['margin_date', 'customer_id', 'feature', 'revenue_usd']),
+            ('overhead', ['margin_date', 'customer_id', 'feature', 'orchestration_overhead_cost_usd',
+                          'infrastructure_cost_usd', 'support_cost_usd', 'other_overhead_cost_usd']),
+        ]) }}
     ) as parts
     -- parts without a column (revenue-only or overhead-only rows) contribute nulls, summed as zero
     group by margin_date, customer_id, feature

@@ -1,7 +1,7 @@
 -- The same cloud bill export (FOCUS or CUR) loaded under two names: its rows are keyed by file and row,
 -- so its charges would count twice. Remove the copy, and delete its rows from raw_provider_costs (a
 -- load never deletes the rows of a file that is gone).
-select file_fingerprint, list(source_file order by source_file) as files
+select file_fingerprint, count(*) as copies, min(source_file) as first_file, max(source_file) as last_file
 from ({{ source_columns('provider_costs', 'source_files', {
     'resource': 'varchar', 'source_file': 'varchar', 'file_fingerprint': 'varchar', 'reason': 'varchar'
 }) }}) as files

@@ -29,12 +29,7 @@ final as (
         requests_kcount as usd_per_thousand_requests,
         {% for field in ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] %}
         -- tiers of {{ field }}, highest start first: [{start, price}]
-        case when tiers is not null and json_exists(tiers, '$.{{ field }}') then
-            list_reverse(list_sort(list_transform(
-                cast(json_extract(tiers, '$.{{ field }}') as json[]),
-                lambda t: {'start': cast(t ->> 'start' as bigint), 'price': cast(t ->> 'price' as decimal(38, 12))}
-            )))
-        end as {{ field }}_tiers,
+        {{ price_tiers('tiers', field) }} as {{ field }}_tiers,
         {% endfor %}
         tiers is not null as has_context_tiers,
         other_prices

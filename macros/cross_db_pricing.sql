@@ -1,0 +1,114 @@
+{#- Dialect differences of the pricing chain (stg_model_prices__prices to fct_model_daily), dispatched
+    by adapter like macros/cross_db.sql (default__ is DuckDB). -#}
+
+{#- The context-size tiers at key `field` of the JSON object `tiers` ({"<field>": [{"start": n,
+    "price": "p"}, ...]}) as an array of structs {start bigint, price decimal(38, 12)}, highest start
+    first; null where the key is missing. -#}
+{% macro price_tiers(tiers, field) -%}
+    {{ return(adapter.dispatch('price_tiers')(tiers, field)) }}
+{%- endmacro %}
+
+{% macro default__price_tiers(tiers, field) -%}
+    case when {{ tiers }} is not null and json_exists({{ tiers }}, '$.{{ field }}') then
+            list_reverse(list_sort(list_transform(
+                cast(json_extract({{ tiers }}, '$.{{ field }}') as json[]),
+                lambda t: {'start': cast(t ->> 'start' as bigint), 'price': cast(t ->> 'price' as decimal(38, 12))}
+            )))
+        end
+{%- endmacro %}
+
+{#- a JSON number or string read as text, then cast (prices are strings in the catalog) -#}
+{% macro spark__price_tiers(tiers, field) -%}
+    sort_array(transform(
+            from_json({{ json_text(tiers, field) }}, 'array<struct<start:string,price:string>>'),
+            t -> named_struct('start', cast(t.start as bigint), 'price', cast(t.price as decimal(38, 12)))
+        ), false)
+{%- endmacro %}
+
+{#- Whether the regular expression `pattern` matches somewhere in `expr`, ignoring case. -#}
+{% macro regex_matches_ignoring_case(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches_ignoring_case')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches_ignoring_case(expr, pattern) -%}
+    regexp_matches({{ expr }}, {{ pattern }}, 'i')
+{%- endmacro %}
+
+{% macro spark__regex_matches_ignoring_case(expr, pattern) -%}
+    {{ expr }} rlike concat('(?i)', {{ pattern }})
+{%- endmacro %}
+
+{#- The text of a whole row, as DuckDB casts a row (a struct) to text: {'name': value, ...}, with
+    NULL for null, and a string value in quotes (\' and \\ escaped) where it is empty, starts or ends
+    with a space, is "null" in any case, or holds one of "'(),:=[]{}\ . `alias` names the row (a table
+    alias), `relation` the relation it reads, whose columns Spark spells out one by one. -#}
+{% macro row_text(alias, relation) -%}
+    {{ return(adapter.dispatch('row_text')(alias, relation)) }}
+{%- endmacro %}
+
+{% macro default__row_text(alias, relation) -%}
+    cast({{ alias }} as string)
+{%- endmacro %}
+
+{% macro spark__row_text(alias, relation) -%}
+    {%- set parts = [] -%}
+    {%- for column in (adapter.get_columns_in_relation(relation) if execute else []) -%}
+        {%- set value = alias ~ '.`' ~ column.name ~ '`' -%}
+        {%- if column.dtype | lower == 'string' -%}
+            {%- set text = 'case when ' ~ value ~ " = '' or lower(" ~ value ~ ") = 'null' or " ~ value
+                ~ " rlike '^\\\\s|\\\\s$|[\\\\x22\\\\x27(),:=\\\\x5b\\\\x5d{}\\\\x5c]' then concat(char(39), "
+                ~ 'replace(replace(' ~ value ~ ', char(92), repeat(char(92), 2)), char(39), concat(char(92), char(39))), '
+                ~ 'char(39)) else ' ~ value ~ ' end' -%}
+        {%- else -%}
+            {%- set text = 'cast(' ~ value ~ ' as string)' -%}
+        {%- endif -%}
+        {%- do parts.append("'" ~ ("" if loop.first else ", ") ~ "\\'" ~ column.name ~ "\\': ', coalesce(" ~ text ~ ", 'NULL')") -%}
+    {%- endfor -%}
+    concat('{', {{ parts | join(', ') }}, '}')
+{%- endmacro %}
+
+{#- `expr` (text) of the rows of a group joined with `separator`, in the order of `order_by`. -#}
+{% macro ordered_text_agg(expr, separator, order_by) -%}
+    {{ return(adapter.dispatch('ordered_text_agg')(expr, separator, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_text_agg(expr, separator, order_by) -%}
+    string_agg({{ expr }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_text_agg(expr, separator, order_by) -%}
+    array_join(transform(
+        array_sort(collect_list(named_struct('o', {{ order_by }}, 'v', {{ expr }}))), x -> x.v
+    ), {{ separator }})
+{%- endmacro %}
+
+{#- The upper 64 bits of the MD5 of `text` read as one 128-bit little-endian unsigned integer (DuckDB's
+    md5_number), an unsigned 64-bit number: a ubigint on DuckDB, decimal(20, 0) on Spark. -#}
+{% macro md5_upper_64(text) -%}
+    {{ return(adapter.dispatch('md5_upper_64')(text)) }}
+{%- endmacro %}
+
+{% macro default__md5_upper_64(text) -%}
+    cast(md5_number({{ text }}) >> 64 as ubigint)
+{%- endmacro %}
+
+{#- bytes 9 to 16 of the digest, last first (little-endian), from hex to decimal -#}
+{% macro spark__md5_upper_64(text) -%}
+    cast(conv(concat(
+        {%- for byte in range(15, 7, -1) %}substr(md5({{ text }}), {{ 2 * byte + 1 }}, 2){{ ", " if not loop.last }}{% endfor -%}
+    ), 16, 10) as decimal(20, 0))
+{%- endmacro %}
+
+{#- The discrete quantile `q` of `expr`: an actual value (the one at rank ceil(q x n)), of the type of
+    `expr`, so an exact decimal stays one. -#}
+{% macro quantile_of(expr, q) -%}
+    {{ return(adapter.dispatch('quantile_of')(expr, q)) }}
+{%- endmacro %}
+
+{% macro default__quantile_of(expr, q) -%}
+    quantile_disc({{ expr }}, {{ q }})
+{%- endmacro %}
+
+{% macro spark__quantile_of(expr, q) -%}
+    percentile_disc({{ q }}) within group (order by {{ expr }})
+{%- endmacro %}
