@@ -14,9 +14,9 @@ select
     cast(entity_type as string) as entity_type,
     cast(entity_id as string) as entity_id,
     cast(metric as string) as metric,
-    cast(metric_value as decimal(38, 10)) as metric_value,
-    cast(threshold as decimal(38, 10)) as threshold,
-    cast(baseline_value as decimal(38, 10)) as baseline_value,
+    {{ to_decimal('metric_value', 38, 10) }} as metric_value,
+    {{ to_decimal('threshold', 38, 10) }} as threshold,
+    {{ to_decimal('baseline_value', 38, 10) }} as baseline_value,
     cast({{ note }} as string) as note,
     coalesce(is_on, false) as is_on
 from {{ relation }}
@@ -50,11 +50,12 @@ from {{ relation }}
         *,
         lag(margin_pct_7d) over by_day as prev_margin_pct_7d,
         {{ money_per('usage_cost_usd', 'requests') }} as cost_per_request_usd,
-        sum(usage_cost_usd) over (by_day rows between 7 preceding and 1 preceding) as usage_cost_prev_7d_usd,
-        sum(requests) over (by_day rows between 7 preceding and 1 preceding) as requests_prev_7d,
+        sum(usage_cost_usd) over days_before as usage_cost_prev_7d_usd,
+        sum(requests) over days_before as requests_prev_7d,
         row_number() over by_day as day_number
     from {{ ref('int_feature_margin_rolling') }}
-    window by_day as (partition by feature order by margin_date)
+    window by_day as (partition by feature order by margin_date),
+           days_before as (partition by feature order by margin_date rows between 7 preceding and 1 preceding)
 {% endmacro %}
 
 {#- Spend per budget and day (usage days matching `where`), with its running total in the budget's period
@@ -90,7 +91,7 @@ from {{ relation }}
         budgets.*,
         cast(budgets.amount * fx.rate_to_reporting as {{ money_type() }}) as amount_usd,
         -- the thresholds default to 50%, 80% and 100%
-        list_transform(string_split(coalesce(budgets.warn_at_pct, '50|80|100'), '|'), lambda t: cast(trim(t) as double))
+        {{ array_map(split_to_array("coalesce(budgets.warn_at_pct, '50|80|100')", '|'), 't', 'cast(trim(t) as double)') }}
             as warn_at
     from {{ ref('budgets') }} as budgets
     left join {{ ref('fx_rates') }} as fx on {{ fx_rate_on('upper(budgets.currency)', on_day) }}

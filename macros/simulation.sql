@@ -4,7 +4,7 @@
     select
         from_date,
         to_date,
-        cast(to_date - from_date + 1 as integer) as days
+        cast({{ dbt.datediff('from_date', 'to_date', 'day') }} + 1 as integer) as days
     from (
         select
             coalesce(cast(nullif('{{ var("simulate_from", "") }}', '') as date),
@@ -17,7 +17,7 @@
 {#- A candidate's price per million tokens for the mix row's input size: its context tier when the calls
     passed one (the highest), else its base price. -#}
 {% macro tier_price(base, tiers, bucket='mix.input_size_bucket') -%}
-    coalesce(list_sort(list_filter({{ tiers }}, lambda t: {{ bucket }} >= t.start))[-1].price, {{ base }})
+    coalesce({{ array_item(array_sorted(array_where(tiers, 't', bucket ~ ' >= t.start')), -1) }}.price, {{ base }})
 {%- endmacro %}
 
 {#- The cost of a token-mix row (int_usage_token_mix_daily, alias `mix`) at the prices of `c` (a row of
@@ -68,16 +68,24 @@
         greatest(coalesce(cast(nullif('{{ var("shock_from", "") }}', '') as date), period.from_date), period.from_date)
             as from_date,
         period.to_date,
-        cast(period.to_date - greatest(coalesce(cast(nullif('{{ var("shock_from", "") }}', '') as date),
-             period.from_date), period.from_date) + 1 as integer) as days,
-        coalesce(nullif(lower('{{ var("shock_provider", "") }}'), ''), (
-            select arg_max(provider, cost) from (
-                select provider, sum(estimated_cost_usd) as cost from {{ ref('int_usage_token_mix_daily') }}
-                where usage_date between period.from_date and period.to_date group by provider
-            ))) as shock_provider,
+        cast({{ dbt.datediff(
+            "greatest(coalesce(cast(nullif('" ~ var('shock_from', '') ~ "', '') as date), period.from_date), period.from_date)",
+            'period.to_date', 'day') }} + 1 as integer) as days,
+        coalesce(nullif(lower('{{ var("shock_provider", "") }}'), ''), costliest.provider) as shock_provider,
         nullif('{{ var("shock_model", "") }}', '') as shock_model,
         cast('{{ var("shock_factor", 2) }}' as decimal(18, 6)) as factor
     from ({{ simulation_period() }}) as period
+    -- the provider carrying most of the period's estimated cost
+    cross join (
+        select max_by(by_provider.provider, by_provider.cost) as provider
+        from (
+            select mix.provider, sum(mix.estimated_cost_usd) as cost
+            from {{ ref('int_usage_token_mix_daily') }} as mix
+            cross join ({{ simulation_period() }}) as period
+            where mix.usage_date between period.from_date and period.to_date
+            group by mix.provider
+        ) as by_provider
+    ) as costliest
 {%- endmacro %}
 
 {#- Revenue and gross margin from the waterfall over `window` (a relation with from_date and to_date),
@@ -94,7 +102,7 @@
 
 {#- Each feature's margin floor, as the floor tests and zones judge it (int_feature_margin_rolling). -#}
 {% macro feature_floors() -%}
-    select feature, arg_max(margin_floor_pct, margin_date) as margin_floor_pct
+    select feature, max_by(margin_floor_pct, margin_date) as margin_floor_pct
     from {{ ref('int_feature_margin_rolling') }}
     group by feature
 {%- endmacro %}

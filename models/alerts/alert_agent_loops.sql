@@ -1,7 +1,7 @@
 -- Agent loops: a customer's busiest workflow (or its day's calls) far above its own trailing baseline.
 {% set baseline_window_days = var('alert_baseline_days', 28) %}
 -- materialized: read twice below, DuckDB would otherwise aggregate the usage twice
-with customer_activity as materialized (
+with customer_activity as {{ cte_materialized() }} (
 
     select usage_date, customer_id, sum(requests) as requests, max(max_calls_per_workflow) as max_calls_per_workflow
     from {{ ref('int_usage_cost_drivers_daily') }}
@@ -27,8 +27,8 @@ activity_baselines as (
     select
         *,
         count(*) over baseline_window as baseline_days,
-        median(max_calls_per_workflow) over baseline_window as baseline_calls_per_workflow,
-        median(requests) over baseline_window as baseline_requests
+        {{ window_median('max_calls_per_workflow', 'baseline_window') }} as baseline_calls_per_workflow,
+        {{ window_median('requests', 'baseline_window') }} as baseline_requests
     from judged_customer_activity
     window baseline_window as (partition by customer_id order by usage_date
                         range between {{ baseline_window_days }} preceding and 1 preceding)

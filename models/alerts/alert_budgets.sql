@@ -22,7 +22,7 @@ judged as (
         daily.period_start,
         daily.cumulative_usd,
         cast(daily.cumulative_usd as double) / cast(budgets.amount_usd as double) * 100 as utilisation_pct,
-        cast(list_min(budgets.warn_at) as decimal(9, 4)) as first_warning_pct
+        cast({{ array_smallest('budgets.warn_at') }} as decimal(9, 4)) as first_warning_pct
     from daily
     inner join budgets using (budget_id)
 

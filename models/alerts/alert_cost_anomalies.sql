@@ -64,9 +64,9 @@ cost_scores as (
     select
         *,
         count(*) over baseline_window as baseline_days,
-        median(cast(cost_usd as double)) over baseline_window as baseline_median,
+        {{ window_median('cast(cost_usd as double)', 'baseline_window') }} as baseline_median,
         -- median absolute deviation, scaled to estimate a standard deviation
-        mad(cast(cost_usd as double)) over baseline_window * 1.4826 as baseline_scale
+        {{ window_mad('cast(cost_usd as double)', 'baseline_window') }} * 1.4826 as baseline_scale
     from judged_cost_series
     window baseline_window as (partition by entity_type, entity_id order by cost_date
                         range between {{ baseline_window_days }} preceding and 1 preceding)
@@ -92,7 +92,7 @@ cost_anomalies as (
         'warning' as severity,
         entity_type,
         entity_id,
-        'daily cost, USD (robust z-score ' || round(robust_z, 1) || ')' as metric,
+        'daily cost, USD (robust z-score ' || {{ rounded_text('robust_z', 1) }} || ')' as metric,
         cost_usd as metric_value,
         case when cost_usd >= baseline_median then baseline_median * {{ anomaly_ratio }}
              else baseline_median / {{ anomaly_ratio }} end as threshold,

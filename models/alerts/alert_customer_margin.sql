@@ -25,18 +25,18 @@ customer_rolling as (
     select
         customer_days.*,
         customers.signup_date,
-        sum(revenue_usd - coalesce(customer_restated.restated_usd, 0))
-            over (by_day range between 6 preceding and current row) as own_revenue_7d_usd,
-        sum(total_cost_usd) over (by_day range between 6 preceding and current row) as total_cost_7d_usd,
+        sum(revenue_usd - coalesce(customer_restated.restated_usd, 0)) over last_7_days as own_revenue_7d_usd,
+        sum(total_cost_usd) over last_7_days as total_cost_7d_usd,
         min(margin_date) over (partition by customer_id) as first_margin_date,
         -- a paying customer: revenue recognised on this day or before (of either sign)
-        bool_or(revenue_usd <> 0) over (by_day rows between unbounded preceding and current row) as is_paying,
-        sum(revenue_usd) over (by_day rows between unbounded preceding and current row) as revenue_to_date_usd,
-        sum(total_cost_usd) over (by_day rows between unbounded preceding and current row) as total_cost_to_date_usd
+        bool_or(revenue_usd <> 0) over to_day as is_paying,
+        sum(revenue_usd) over to_day as revenue_to_date_usd,
+        sum(total_cost_usd) over to_day as total_cost_to_date_usd
     from customer_days
     left join customer_restated using (margin_date, customer_id)
     left join {{ ref('dim_customers') }} as customers using (customer_id)
-    window by_day as (partition by customer_id order by margin_date)
+    window last_7_days as (partition by customer_id order by margin_date range between 6 preceding and current row),
+           to_day as (partition by customer_id order by margin_date rows between unbounded preceding and current row)
 
 ),
 

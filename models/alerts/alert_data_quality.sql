@@ -24,7 +24,8 @@ quarantine_days as (
         cast(read_at as date) as alert_date, 'usage_quarantine_high' as alert_type, 'warning' as severity,
         'source' as entity_type, source_format as entity_id,
         'percent of the records read that day quarantined' as metric,
-        sum(rows_quarantined) * 100.0 / sum(rows_read) as metric_value,
+        -- a double, as DuckDB's "/" gives (Spark's would be an exact decimal)
+        cast(sum(rows_quarantined) * 100.0 as double) / cast(sum(rows_read) as double) as metric_value,
         {{ var('max_quarantine_share_pct', 5) }} as threshold,
         null as baseline_value,
         sum(rows_quarantined) * 100.0 > {{ var('max_quarantine_share_pct', 5) }} * sum(rows_read) as is_on,

@@ -14,7 +14,7 @@ with feature_days as (
 configured as (
 
     select
-        * exclude (config),
+        {{ star_except(['config']) }},
         config['period_start'] as period_start,
         config['model'] as model,
         config['prompt_version'] as prompt_version,
@@ -24,11 +24,11 @@ configured as (
         select
             feature_days.*,
             -- the configuration carried as one value, so that a null prompt version stays null
-            last_value(case when configs.feature is not null then {
-                'period_start': configs.period_start, 'model': configs.model,
-                'prompt_version': configs.prompt_version, 'previous_model': configs.previous_model,
-                'previous_prompt_version': configs.previous_prompt_version
-            } end ignore nulls) over by_day as config
+            {{ last_value_ignoring_nulls('case when configs.feature is not null then ' ~ struct_of({
+                'period_start': 'configs.period_start', 'model': 'configs.model',
+                'prompt_version': 'configs.prompt_version', 'previous_model': 'configs.previous_model',
+                'previous_prompt_version': 'configs.previous_prompt_version'
+            }) ~ ' end') }} over by_day as config
         from feature_days
         left join {{ ref('int_feature_config_periods') }} as configs
             on configs.feature = feature_days.feature
@@ -64,12 +64,12 @@ baselines as (
              else {{ money_per('usage_cost_before_in_period_usd', 'requests_before_in_period') }}
         end as baseline_cost_per_request_usd,
         case
-            when begins_period then printf('a new configuration period began today: model %s -> %s, prompt %s -> %s; '
-                                           || 'baseline: the 7 days before it', previous_model, model,
-                                           coalesce(previous_prompt_version, '-'), coalesce(prompt_version, '-'))
-            when period_start > margin_date - 7 then printf('baseline: this configuration period only, since %s '
-                                                            || '(model %s, prompt %s)', period_start, model,
-                                                            coalesce(prompt_version, '-'))
+            when begins_period then {{ format_text(
+                "'a new configuration period began today: model %s -> %s, prompt %s -> %s; baseline: the 7 days before it'",
+                ['previous_model', 'model', "coalesce(previous_prompt_version, '-')", "coalesce(prompt_version, '-')"]) }}
+            when period_start > margin_date - 7 then {{ format_text(
+                "'baseline: this configuration period only, since %s (model %s, prompt %s)'",
+                ['period_start', 'model', "coalesce(prompt_version, '-')"]) }}
         end as note
     from feature_cost_per_request
 

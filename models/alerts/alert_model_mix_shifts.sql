@@ -15,8 +15,11 @@ model_shares as (
         coalesce(today.usage_date, base.usage_date) as usage_date,
         coalesce(today.feature, base.feature) as feature,
         coalesce(today.model, base.model) as model,
-        coalesce(today.requests, 0) / nullif(sum(coalesce(today.requests, 0)) over day_feature, 0) as share_today,
-        coalesce(base.requests, 0) / nullif(sum(coalesce(base.requests, 0)) over day_feature, 0) as share_baseline,
+        -- shares as doubles (DuckDB's "/" on integers; Spark's on decimal sums would stay decimal)
+        cast(coalesce(today.requests, 0) as double)
+        / cast(nullif(sum(coalesce(today.requests, 0)) over day_feature, 0) as double) as share_today,
+        cast(coalesce(base.requests, 0) as double)
+        / cast(nullif(sum(coalesce(base.requests, 0)) over day_feature, 0) as double) as share_baseline,
         sum(coalesce(today.requests, 0)) over day_feature as requests_today
     from (select distinct usage_date, feature from feature_models) as days  -- joined by using -- noqa: ST11
     left join feature_models as today using (usage_date, feature)

@@ -83,7 +83,9 @@ driver_costs as (
         '{{ dimension }}' as driver_type,
         {{ column }} as driver,
         sum(estimated_cost_usd) filter (where usage_date = alert_date) as cost_today_usd,
-        sum(estimated_cost_usd) filter (where usage_date < alert_date) / {{ driver_days }} as cost_baseline_usd
+        -- a double (DuckDB's "/" on decimals): only ranks the drivers
+        cast(sum(estimated_cost_usd) filter (where usage_date < alert_date) as double) / {{ driver_days }}
+            as cost_baseline_usd
     from alert_usage
     where entity_type <> '{{ dimension }}'
     group by all
@@ -94,18 +96,16 @@ driver_costs as (
         'token_type' as driver_type,
         token_type as driver,
         sum(token_cost) filter (where usage_date = alert_date) as cost_today_usd,
-        sum(token_cost) filter (where usage_date < alert_date) / {{ driver_days }} as cost_baseline_usd
+        cast(sum(token_cost) filter (where usage_date < alert_date) as double) / {{ driver_days }} as cost_baseline_usd
     from (
-        unpivot (
-            select
-                alert_id, alert_date, usage_date,
-                {% for t in token_types %}
-                {{ t }}_cost_usd as {{ t }}{{ "," if not loop.last }}
-                {% endfor %}
-            from alert_usage
-        )
-        on {{ token_types | join(', ') }} into name token_type value token_cost
-    )
+        -- one row per usage row and token type with a cost (an unpivot, as a union)
+        {% for t in token_types %}
+        select alert_id, alert_date, usage_date, '{{ t }}' as token_type, {{ t }}_cost_usd as token_cost
+        from alert_usage
+        where {{ t }}_cost_usd is not null
+        {{ "union all" if not loop.last }}
+        {% endfor %}
+    ) as token_costs
     group by all
 
 ),
@@ -115,7 +115,7 @@ primary_driver as (
     select
         alert_id,
         driver_type || ': ' || driver as primary_cost_driver,
-        cast(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0) as {{ money_type() }})
+        {{ to_decimal('coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0)', 38, 10) }}
             as primary_cost_driver_change_usd
     from driver_costs
     -- the largest move; a tie (a customer with one model and one feature moves both by the same amount)
@@ -124,7 +124,7 @@ primary_driver as (
     qualify row_number() over (
         partition by alert_id
         order by abs(coalesce(cost_today_usd, 0) - coalesce(cost_baseline_usd, 0)) desc,
-                 list_position(['model', 'customer', 'feature', 'token_type'], driver_type), driver
+                 case driver_type when 'model' then 1 when 'customer' then 2 when 'feature' then 3 else 4 end, driver
     ) = 1
 
 ),
@@ -144,7 +144,9 @@ final as (
         started.baseline_value,
         cast(case
             when started.baseline_value is null or started.baseline_value = 0 then null
-            else round((started.metric_value - started.baseline_value) / abs(started.baseline_value) * 100, 1)
+            -- a double, as DuckDB's "/" on decimals gives
+            else round(cast(started.metric_value - started.baseline_value as double)
+                       / cast(abs(started.baseline_value) as double) * 100, 1)
         end as decimal(18, 1)) as change_vs_baseline_pct,
         cast(case
             when started.baseline_value is null then 'new'

@@ -50,8 +50,9 @@ checked_scenario as (
 
     select
         scenario.*,
-        case when scenario.to_model is not null and not exists (select 1 from target)
-            then error('change_to_model ' || scenario.to_model || ' is no candidate model (sim_swap_candidates)')
+        case when scenario.to_model is not null and (select count(*) from target) = 0
+            then {{ raise_sql_error(
+                "'change_to_model ' || scenario.to_model || ' is no candidate model (sim_swap_candidates)'") }}
         end as unknown_target
     from scenario
 

@@ -14,7 +14,7 @@ best_swaps as (
         feature,
         cast(null as string) as customer_id,
         'move ' || feature || ' from ' || current_model || ' to ' || candidate_model
-            || printf(' (%s tier, MMLU %.1f vs %.1f)', tier, score, current_score) as action,
+            || {{ format_text("' (%s tier, MMLU %.1f vs %.1f)'", ['tier', 'score', 'current_score']) }} as action,
         savings_per_quarter_usd as usd_per_quarter
     from {{ ref('sim_model_swap') }}
     where is_comparable and not is_current_model and savings_usd > 0
@@ -40,7 +40,7 @@ features_below_floor as (
         'feature_below_floor' as kind,
         features.feature,
         cast(null as string) as customer_id,
-        printf('bring %s to its %.1f%% floor', features.feature, floors.margin_floor_pct) as action,
+        {{ format_text("'bring %s to its %.1f%% floor'", ['features.feature', 'floors.margin_floor_pct']) }} as action,
         -- the margin missing to the floor: floor x revenue - margin, per quarter
         {{ per_days('(floors.margin_floor_pct * features.revenue_usd * 0.01 - features.margin_usd)',
                     'period.days', 91) }} as usd_per_quarter

@@ -35,8 +35,10 @@ current_model as (
     select
         feature,
         -- one (provider, model) pair; a tie goes to the alphabetically last model
-        arg_max({'provider': provider, 'model': catalog_model_id}, {'cost': cost, 'model': catalog_model_id})
-            as main_model
+        max_by(
+            {{ struct_of({'provider': 'provider', 'model': 'catalog_model_id'}) }},
+            {{ struct_of({'cost': 'cost', 'model': 'catalog_model_id'}) }}
+        ) as main_model
     from (
         select mix.feature, mix.provider, matched.catalog_model_id, sum(mix.estimated_cost_usd) as cost
         from {{ ref('int_usage_token_mix_daily') }} as mix

@@ -116,7 +116,8 @@ restoring as (
 
     select
         judged.feature,
-        list(swaps.candidate_model order by swaps.projected_cost_usd, swaps.candidate_model) as swaps_back_to_floor
+        {{ ordered_array_agg('swaps.candidate_model', ['swaps.projected_cost_usd', 'swaps.candidate_model']) }}
+            as swaps_back_to_floor
     from judged
     inner join swaps using (feature)
     where judged.revenue_usd > 0
@@ -146,7 +147,7 @@ select
                    'judged.revenue_usd - judged.margin_after_usd') }} as zone_after,
     cast(judged.shock_cost_usd as {{ money_type() }}) as shock_cost_usd,
     {{ per_days('judged.shock_cost_usd', 'judged.days', 30) }} as shock_cost_per_month_usd,
-    coalesce(restoring.swaps_back_to_floor[1:5], []) as swaps_back_to_floor
+    coalesce({{ array_slice('restoring.swaps_back_to_floor', 1, 5) }}, {{ array_of([]) }}) as swaps_back_to_floor
 from judged
 cross join scenario
 left join restoring using (feature)
