@@ -82,7 +82,7 @@
     would go through a double). Rows whose partition has no positive weight get null. -#}
 {%- macro allocate_exactly(relation, amount, weight, partition_by, order_by, output) -%}
     select
-        * except (_sign, _units, _weight, _total_weight, _floor, _remainder),
+        {{ star_except(["_sign", "_units", "_weight", "_total_weight", "_floor", "_remainder"]) }},
         _sign * cast(
             _floor + case when row_number() over (
                     partition by {{ partition_by }} order by _remainder desc, {{ order_by }}
