@@ -201,3 +201,16 @@
 {% macro spark__struct_of(fields) -%}
     named_struct({% for name, expr in fields.items() %}'{{ name }}', {{ expr }}{{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
+
+{#- Today's date in UTC. -#}
+{% macro utc_today() -%}
+    {{ return(adapter.dispatch('utc_today')()) }}
+{%- endmacro %}
+
+{% macro default__utc_today() -%}
+    cast(now() at time zone 'UTC' as date)
+{%- endmacro %}
+
+{% macro spark__utc_today() -%}
+    current_date()
+{%- endmacro %}

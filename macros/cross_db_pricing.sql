@@ -38,33 +38,19 @@
     {{ expr }} rlike concat('(?i)', {{ pattern }})
 {%- endmacro %}
 
-{#- The text of a whole row, as DuckDB casts a row (a struct) to text: {'name': value, ...}, with
-    NULL for null, and a string value in quotes (\' and \\ escaped) where it is empty, starts or ends
-    with a space, is "null" in any case, or holds one of "'(),:=[]{}\ . `alias` names the row (a table
-    alias), `relation` the relation it reads, whose columns Spark spells out one by one. -#}
-{% macro row_text(alias, relation) -%}
-    {{ return(adapter.dispatch('row_text')(alias, relation)) }}
+{#- The text of a whole row (`alias` is its table alias), to fingerprint it: DuckDB's cast of the row,
+    Spark's JSON of it. The texts differ between engines; a fingerprint is only compared with one made by
+    the same engine. -#}
+{% macro row_text(alias) -%}
+    {{ return(adapter.dispatch('row_text')(alias)) }}
 {%- endmacro %}
 
-{% macro default__row_text(alias, relation) -%}
+{% macro default__row_text(alias) -%}
     cast({{ alias }} as string)
 {%- endmacro %}
 
-{% macro spark__row_text(alias, relation) -%}
-    {%- set parts = [] -%}
-    {%- for column in (adapter.get_columns_in_relation(relation) if execute else []) -%}
-        {%- set value = alias ~ '.`' ~ column.name ~ '`' -%}
-        {%- if column.dtype | lower == 'string' -%}
-            {%- set text = 'case when ' ~ value ~ " = '' or lower(" ~ value ~ ") = 'null' or " ~ value
-                ~ " rlike '^\\\\s|\\\\s$|[\\\\x22\\\\x27(),:=\\\\x5b\\\\x5d{}\\\\x5c]' then concat(char(39), "
-                ~ 'replace(replace(' ~ value ~ ', char(92), repeat(char(92), 2)), char(39), concat(char(92), char(39))), '
-                ~ 'char(39)) else ' ~ value ~ ' end' -%}
-        {%- else -%}
-            {%- set text = 'cast(' ~ value ~ ' as string)' -%}
-        {%- endif -%}
-        {%- do parts.append("'" ~ ("" if loop.first else ", ") ~ "\\'" ~ column.name ~ "\\': ', coalesce(" ~ text ~ ", 'NULL')") -%}
-    {%- endfor -%}
-    concat('{', {{ parts | join(', ') }}, '}')
+{% macro spark__row_text(alias) -%}
+    to_json(struct({{ alias }}.*))
 {%- endmacro %}
 
 {#- `expr` (text) of the rows of a group joined with `separator`, in the order of `order_by`. -#}

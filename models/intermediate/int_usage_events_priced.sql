@@ -44,7 +44,7 @@ price_fingerprints as (
 
     select
         provider, model, service_tier, usage_date,
-        {{ md5_upper_64(ordered_text_agg(row_text('resolved', ref('int_model_prices_resolved')), "'|'",
+        {{ md5_upper_64(ordered_text_agg(row_text('resolved'), "'|'",
                                          'context_tier_start')) }} as price_fingerprint
     from {{ ref('int_model_prices_resolved') }} as resolved  -- the alias is the whole row, hashed above -- noqa: AL05
     group by all

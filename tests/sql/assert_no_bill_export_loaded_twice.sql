@@ -3,7 +3,7 @@
 -- load never deletes the rows of a file that is gone).
 select file_fingerprint, count(*) as copies, min(source_file) as first_file, max(source_file) as last_file
 from ({{ source_columns('provider_costs', 'source_files', {
-    'resource': 'varchar', 'source_file': 'varchar', 'file_fingerprint': 'varchar', 'reason': 'varchar'
+    'resource': 'string', 'source_file': 'string', 'file_fingerprint': 'string', 'reason': 'string'
 }) }}) as files
 where resource = 'cloud_exports' and reason is null
 group by file_fingerprint

@@ -4,4 +4,4 @@
 -- the other models.
 select usage_date, provider, model, feature, requests
 from {{ ref('fct_model_daily') }}
-where usage_date > cast(now() at time zone 'UTC' as date) + 1
+where usage_date > {{ dbt.dateadd('day', 1, utc_today()) }}

@@ -33,11 +33,11 @@ refunds as (
 ),
 
 stripe_net as (
-    select currency, cast(total_excluding_tax_minor as hugeint) as amount_minor
+    select currency, cast(total_excluding_tax_minor as {{ big_int_type() }}) as amount_minor
     from all_invoices
     where status in ('open', 'paid') and invoice_id not in (select invoice_id from written_off)
     union all
-    select currency, -cast(total_excluding_tax_minor as hugeint)
+    select currency, -cast(total_excluding_tax_minor as {{ big_int_type() }})
     from {{ ref('stg_stripe__credit_notes') }}
     where status = 'issued'
         and (
@@ -50,8 +50,8 @@ stripe_net as (
         )
     union all
     select refunds.currency, -case when invoices.total_minor > 0
-        then (2 * cast(refunds.amount_minor as hugeint) * invoices.total_excluding_tax_minor + invoices.total_minor)
-             // (2 * invoices.total_minor)
+        then {{ int_div('2 * cast(refunds.amount_minor as ' ~ big_int_type() ~ ') * invoices.total_excluding_tax_minor'
+                        ~ ' + invoices.total_minor', '2 * invoices.total_minor') }}
         else refunds.amount_minor end
     from refunds
     left join all_invoices as invoices on refunds.refunded_invoice_id = invoices.invoice_id
@@ -67,7 +67,7 @@ recognized as (
     select recognized.original_currency as currency, sum(recognized.original_amount_minor) as amount_minor
     from {{ ref('int_revenue_recognized_daily') }} as recognized
     left join {{ ref('stg_stripe__invoice_line_items') }} as lines
-        on split_part(recognized.revenue_source_id, ':', 1) = lines.invoice_line_item_id
+        on {{ dbt.split_part('recognized.revenue_source_id', "':'", 1) }} = lines.invoice_line_item_id
     where recognized.revenue_source <> 'revenue_event'
         and (lines.invoice_id is null or lines.invoice_id not in (select invoice_id from written_off))
     group by recognized.original_currency
