@@ -63,9 +63,7 @@
 {%- endmacro %}
 
 {% macro spark__ordered_text_agg(expr, separator, order_by) -%}
-    array_join(transform(
-        array_sort(collect_list(named_struct('o', {{ order_by }}, 'v', {{ expr }}))), x -> x.v
-    ), {{ separator }})
+    array_join({{ ordered_array_agg(expr, [order_by]) }}, {{ separator }})
 {%- endmacro %}
 
 {#- The upper 64 bits of the MD5 of `text` read as one 128-bit little-endian unsigned integer (DuckDB's
