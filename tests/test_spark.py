@@ -37,6 +37,8 @@ def test_every_mart_is_the_same_on_spark(built_warehouse, tmp_path):
     run_cli("lakehouse", "--warehouse", str(warehouse), "--bucket-url", str(tmp_path / "lake"), env=env)
 
     def dbt(target: str, *args: str) -> subprocess.CompletedProcess:
+        # each run's results are read from run_results.json: never a previous run's
+        (tmp_path / "target" / "run_results.json").unlink(missing_ok=True)
         return subprocess.run(
             [str(Path(sys.executable).parent / "dbt"), *args, "--target", target, "--project-dir", str(PROJECT_DIR),
              "--profiles-dir", str(PROJECT_DIR)],
