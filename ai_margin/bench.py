@@ -17,26 +17,65 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+from ai_margin.paths import dlt_dir
+
 
 class StageFailed(Exception):
     """A bench stage exited non-zero; the message names the stage and ends with its output."""
 
 
 def _run_stage(args: list[str], env: dict | None = None, module: str = "ai_margin.cli") -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB, stdout) of one CLI invocation (or of another module's)."""
+    """(seconds, peak RSS MiB, stdout) of one CLI invocation (or of another module's). The peak is the
+    larger of the process's own (os.wait4) and its whole tree's, sampled: Spark's JVM is a child that
+    pyspark never waits for, so the kernel's figure leaves it out."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
+    tree_peak = _TreePeak(proc.pid)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
+    tree_peak.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
+    peak_mib = max(usage.ru_maxrss / 1024, tree_peak.bytes / 2**20)
     if proc.returncode != 0:
         how = (f"was killed by signal {-proc.returncode}" + (" (out of memory?)" if proc.returncode == -9 else "")
                if proc.returncode < 0 else f"exited with {proc.returncode}")
         raise StageFailed(f"stage `ai-margin {' '.join(args)}` {how} after {seconds:.0f}s, peak "
-                          f"{usage.ru_maxrss / 1024:,.0f} MiB; its last output:\n{out[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, out
+                          f"{peak_mib:,.0f} MiB; its last output:\n{out[-2000:]}")
+    return seconds, peak_mib, out
+
+
+class _TreePeak:
+    """Samples the summed resident memory of a process and its descendants every 0.2 s, in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.bytes = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, pid: int) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(pid)
+        except psutil.Error:
+            return
+        while not self._done.wait(0.2):
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    total += p.memory_info().rss
+            except psutil.Error:  # a process ended between listing and reading: skip this sample
+                continue
+            self.bytes = max(self.bytes, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _jsonl_copy(data_dir: Path, out_dir: Path, limit: int) -> int:
@@ -83,6 +122,7 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
               say: Callable[[str], None] = print) -> dict:
     wanted = [s.strip() for s in stages.split(",") if s.strip()]
     data_dir, warehouse = work_dir / "data", work_dir / "bench.duckdb"
+    spark_env = {"AI_MARGIN_SPARK_DIR": str(work_dir / "spark")}
     say(f"Benchmark: {events:,} events, {customers:,} customers, {days} days on "
         f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     results: dict[str, dict] = {}
@@ -130,6 +170,17 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
         seconds, peak, out = _run_stage([str(data_dir), str(warehouse)], module="ai_margin.floor")
         report("floor", seconds, peak, rows)
         _say_floor_check(json.loads(out.strip().splitlines()[-1]), warehouse, say)
+    if "lakehouse" in wanted:
+        # the raw tables copied to Parquet and declared on a fresh local Spark (docs/spark.md)
+        for old in (work_dir / "spark", work_dir / "lakehouse", dlt_dir(warehouse) / "lakehouse"):
+            shutil.rmtree(old, ignore_errors=True)
+        seconds, peak, _ = _run_stage(["lakehouse", "--warehouse", str(warehouse)], env=spark_env)
+        report("lakehouse", seconds, peak)
+    if "spark" in wanted:
+        # the same `ai-margin build` as the DuckDB stage, on the spark target: seeds, models, data tests
+        seconds, peak, _ = _run_stage(["build", "--target", "spark", "--warehouse", str(warehouse), "--quiet"],
+                                      env=spark_env)
+        report("spark build", seconds, peak, rows)
     if "incremental" in wanted:
         # one more day of events (and a few late ones for an older day), loaded and built incrementally
         day, added = _add_day(data_dir)
@@ -153,6 +204,10 @@ def _say_ratios(results: dict, say: Callable[[str], None]) -> None:
         if "load parquet" in seconds:
             load_build = seconds["load parquet"] + seconds["load other"] + seconds["dbt build"]
             lines.append(f"load + full build / floor {load_build / seconds['floor']:.1f}x")
+    if "floor" in seconds and "spark build" in seconds:
+        lines.append(f"spark build / floor {seconds['spark build'] / seconds['floor']:.1f}x")
+    if "dbt build" in seconds and "spark build" in seconds:
+        lines.append(f"spark build / duckdb build {seconds['spark build'] / seconds['dbt build']:.1f}x")
     if {"load parquet", "dbt build", "load 1 day", "incr. build"} <= seconds.keys():
         full = seconds["load parquet"] + seconds["load other"] + seconds["dbt build"]
         day = seconds["load 1 day"] + seconds["incr. build"]

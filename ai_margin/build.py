@@ -17,6 +17,8 @@ def dbt_env(warehouse: Path) -> None:
     # (the SQL each node ran is kept in target/run either way)
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # the spark target's metastore and tables, beside the warehouse like the lakehouse (profiles.yml)
+    os.environ.setdefault("AI_MARGIN_SPARK_DIR", str(warehouse.parent / "spark"))
 
 
 def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
@@ -28,12 +30,14 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
     return dbtRunner().invoke([*(["--quiet"] if quiet else []), *args, *base])
 
 
-def build_args(select: str | None = None, vars_yaml: str | None = None, full_refresh: bool = False) -> list[str]:
+def build_args(select: str | None = None, vars_yaml: str | None = None, full_refresh: bool = False,
+               target: str | None = None) -> list[str]:
     """What `ai-margin build` runs: `dbt build` without the unit tests, as dbt advises for production
     runs (they test the SQL, not the data; `ai-margin check` and `make test` run them). Everything else,
     incremental or not, is dbt's own doing."""
     return ["build", "--exclude-resource-type", "unit_test", *(["--select", select] if select else []),
-            *(["--vars", vars_yaml] if vars_yaml else []), *(["--full-refresh"] if full_refresh else [])]
+            *(["--vars", vars_yaml] if vars_yaml else []), *(["--full-refresh"] if full_refresh else []),
+            *(["--target", target] if target else [])]
 
 
 def release_dbt_connection() -> None:

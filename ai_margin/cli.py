@@ -112,9 +112,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ai_margin.build import build_args, run_dbt
 
     warehouse = _existing_warehouse(args, first="load")
-    _check_not_held(warehouse)
-    dbt_args = build_args(args.select, args.vars, args.full_refresh)
-    say(f"Building models in {warehouse}: dbt {' '.join(dbt_args)}")
+    target = args.target or os.environ.get("AI_MARGIN_TARGET") or "duckdb"
+    if target == "duckdb":
+        _check_not_held(warehouse)
+    dbt_args = build_args(args.select, args.vars, args.full_refresh, args.target)
+    say(f"Building models {f'in {warehouse}' if target == 'duckdb' else f'on dbt target {target}'}: "
+        f"dbt {' '.join(dbt_args)}")
     started = time.perf_counter()
     result = run_dbt(dbt_args, warehouse, quiet=args.quiet)
     failed = _failed_nodes(result) + _build_held_back_models(result, warehouse, args)
@@ -131,7 +134,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                        "`ai-margin build --full-refresh` rebuilds it)")
         raise CliError(reason)
     say(f"Build finished in {seconds:.1f}s")
-    if args.publish:
+    if args.publish and target == "duckdb":
         _publish(warehouse, after_build=True)
     if floor_breaches:
         # A margin below its floor is a finding about the business, not a broken build: the models are
@@ -398,8 +401,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ai_margin.bench import StageFailed, run_bench
 
     try:
+        stages = args.stages or ("generate,load,build,floor," + ("lakehouse,spark," if args.target == "spark" else "")
+                                 + "incremental")
         run_bench(events=args.events, customers=args.customers, days=args.days, work_dir=Path(args.work_dir),
-                  stages=args.stages, say=say)
+                  stages=stages, say=say)
     except StageFailed as exc:
         raise CliError(str(exc)) from exc
     return 0
@@ -442,7 +447,8 @@ def _build_held_back_models(result, warehouse: Path, args: argparse.Namespace) -
             break
         say(f"Building the {len(skipped)} model(s) a failing data test held back, with their tests: "
             f"dbt build --select {' '.join(skipped)}")
-        result = run_dbt(build_args(" ".join(skipped), args.vars, args.full_refresh), warehouse, quiet=args.quiet)
+        result = run_dbt(build_args(" ".join(skipped), args.vars, args.full_refresh, args.target), warehouse,
+                         quiet=args.quiet)
         failures += _failed_nodes(result)
         if not result.success and not _failed_nodes(result):
             say(f"  not all of them built: {_root_cause(result.exception)}")
@@ -522,6 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--full-refresh", action="store_true",
                    help="rebuild incremental models from scratch (after changing their SQL)")
     b.add_argument("--quiet", action="store_true", help="print only errors from dbt")
+    b.add_argument("--target", metavar="TARGET",
+                   help="dbt target in profiles.yml (default: env AI_MARGIN_TARGET or duckdb). `spark` builds the "
+                        "raw tables `ai-margin lakehouse` declared there, with its metastore and tables under "
+                        "spark/ beside the warehouse (env AI_MARGIN_SPARK_DIR); only the duckdb target is published")
     b.add_argument("--no-publish", dest="publish", action="store_false",
                    help="do not refresh the read-only copy of the marts (`ai-margin publish`) after the build")
     b.set_defaults(func=cmd_build)
@@ -552,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="print only errors from dbt")
     r.add_argument("--no-publish", dest="publish", action="store_false",
                    help="do not refresh the read-only copy of the marts (`ai-margin publish`) after the build")
-    r.set_defaults(func=cmd_run)
+    r.set_defaults(func=cmd_run, target=None)  # the build step uses the profile's default target
 
     pb = sub.add_parser("publish", help="copy the marts to a read-only snapshot BI tools read during builds",
                         description="Copy every mart into a new snapshot beside the warehouse (a DuckDB file and "
@@ -688,10 +698,15 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--customers", type=int, default=2000, help="customers (default 2000)")
     be.add_argument("--days", type=int, default=90, help="days (default 90)")
     be.add_argument("--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)")
-    be.add_argument("--stages", default="generate,load,build,floor,incremental",
+    be.add_argument("--target", choices=("duckdb", "spark"), default="duckdb",
+                    help="spark: also copy the raw tables to the lakehouse and run the same build on a local "
+                         "Spark (stages lakehouse, spark), beside DuckDB's figures (default duckdb)")
+    be.add_argument("--stages",
                     help="comma-separated stages to run: generate, load, load-jsonl, build, floor (the "
-                         "hand-written yardstick, after build), incremental (adds one more day of usage plus late "
-                         "events, loads it and builds incrementally) (default generate,load,build,floor,incremental)")
+                         "hand-written yardstick, after build), lakehouse and spark (the build on Spark), "
+                         "incremental (adds one more day of usage plus late events, loads it and builds "
+                         "incrementally on DuckDB) (default generate,load,build,floor,incremental, with "
+                         "lakehouse,spark before incremental for --target spark)")
     be.set_defaults(func=cmd_bench)
     return parser
 
