@@ -8,11 +8,14 @@ from pathlib import Path
 from ai_margin.paths import PROJECT_DIR, dbt_target_dir
 
 
-def dbt_env(warehouse: Path) -> None:
+def dbt_env(warehouse: Path, target: str | None = None) -> None:
     os.environ["AI_MARGIN_WAREHOUSE"] = str(warehouse)
-    target = dbt_target_dir(warehouse)
-    os.environ.setdefault("DBT_TARGET_PATH", str(target / "target"))
-    os.environ.setdefault("DBT_LOG_PATH", str(target / "logs"))
+    folder = dbt_target_dir(warehouse)
+    # another target (spark) keeps its own artifacts: switching targets would make dbt parse the whole
+    # project again each time, and `ai-margin status` and `check` read DuckDB's last run
+    target = target or os.environ.get("AI_MARGIN_TARGET") or "duckdb"
+    os.environ.setdefault("DBT_TARGET_PATH", str(folder / ("target" if target == "duckdb" else f"target-{target}")))
+    os.environ.setdefault("DBT_LOG_PATH", str(folder / "logs"))
     # dbt.log records node results and errors; every SQL statement too with DBT_LOG_LEVEL_FILE=debug
     # (the SQL each node ran is kept in target/run either way)
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
@@ -25,7 +28,7 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False):
     """Invoke dbt with the project and profiles of this repository; returns dbt's result object."""
     from dbt.cli.main import dbtRunner
 
-    dbt_env(warehouse)
+    dbt_env(warehouse, args[args.index("--target") + 1] if "--target" in args else None)
     base = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     return dbtRunner().invoke([*(["--quiet"] if quiet else []), *args, *base])
 
