@@ -30,12 +30,12 @@ demo: $(STAMP)
 
 # sqlfluff (.sqlfluff): the dbt templater renders each model against profiles.yml's in-memory `lint` target, so
 # linting needs no warehouse and touches none; --processes 0 runs one process per core.
-# pytest-xdist runs the test files on one worker per core (a file's tests stay on one worker, sharing its fixtures):
-# most tests wait on dbt's single-threaded Python half the time, so two run in the time of about one.
+# pytest-xdist runs the test files on one worker per core, a file's tests on one worker (sharing its fixtures), in
+# the order tests/conftest.py gives them: the long Spark test first.
 test: $(STAMP) browser
 	$(BIN)/ruff check ai_margin pipelines tests
 	$(BIN)/sqlfluff lint models tests/sql analyses --processes 0
-	$(BIN)/python -m pytest --numprocesses auto --dist loadfile
+	$(BIN)/python -m pytest --numprocesses auto --dist loadfile --no-loadscope-reorder
 
 # The report's test opens it in a real headless Chromium: Debian's, installed where missing
 # (Playwright drives it; it never downloads a browser of its own).
