@@ -122,7 +122,7 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
               say: Callable[[str], None] = print) -> dict:
     wanted = [s.strip() for s in stages.split(",") if s.strip()]
     data_dir, warehouse = work_dir / "data", work_dir / "bench.duckdb"
-    spark_env = {"AI_MARGIN_SPARK_DIR": str(work_dir / "spark")}
+    spark_env = {"AI_MARGIN_SPARK_DIR": str(work_dir / "spark")}  # never the user's own Spark metastore
     say(f"Benchmark: {events:,} events, {customers:,} customers, {days} days on "
         f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     results: dict[str, dict] = {}
