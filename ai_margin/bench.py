@@ -171,10 +171,13 @@ def run_bench(events: int, customers: int, days: int, work_dir: Path, stages: st
         report("floor", seconds, peak, rows)
         _say_floor_check(json.loads(out.strip().splitlines()[-1]), warehouse, say)
     if "lakehouse" in wanted:
-        # the raw tables copied to Parquet and declared on a fresh local Spark (docs/spark.md)
-        for old in (work_dir / "spark", work_dir / "lakehouse", dlt_dir(warehouse) / "lakehouse"):
+        # the raw tables copied to Parquet and declared on a fresh local Spark (docs/spark.md), in the work
+        # dir whatever bucket the user's dlt config names
+        lakehouse = work_dir / "lakehouse"
+        for old in (work_dir / "spark", lakehouse, dlt_dir(warehouse) / "lakehouse"):
             shutil.rmtree(old, ignore_errors=True)
-        seconds, peak, _ = _run_stage(["lakehouse", "--warehouse", str(warehouse)], env=spark_env)
+        seconds, peak, _ = _run_stage(["lakehouse", "--warehouse", str(warehouse), "--bucket-url", str(lakehouse)],
+                                      env=spark_env)
         report("lakehouse", seconds, peak)
     if "spark" in wanted:
         # the same `ai-margin build` as the DuckDB stage, on the spark target: seeds, models, data tests

@@ -8,12 +8,17 @@ from pathlib import Path
 from ai_margin.paths import PROJECT_DIR, dbt_target_dir
 
 
+def target_name(target: str | None = None) -> str:
+    """The dbt target a run uses: the one asked for, else profiles.yml's default (env AI_MARGIN_TARGET)."""
+    return target or os.environ.get("AI_MARGIN_TARGET") or "duckdb"
+
+
 def dbt_env(warehouse: Path, target: str | None = None) -> None:
     os.environ["AI_MARGIN_WAREHOUSE"] = str(warehouse)
     folder = dbt_target_dir(warehouse)
     # another target (spark) keeps its own artifacts: switching targets would make dbt parse the whole
     # project again each time, and `ai-margin status` and `check` read DuckDB's last run
-    target = target or os.environ.get("AI_MARGIN_TARGET") or "duckdb"
+    target = target_name(target)
     os.environ.setdefault("DBT_TARGET_PATH", str(folder / ("target" if target == "duckdb" else f"target-{target}")))
     os.environ.setdefault("DBT_LOG_PATH", str(folder / "logs"))
     # dbt.log records node results and errors; every SQL statement too with DBT_LOG_LEVEL_FILE=debug

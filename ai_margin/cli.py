@@ -109,10 +109,10 @@ def cmd_lakehouse(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ai_margin.build import build_args, run_dbt
+    from ai_margin.build import build_args, run_dbt, target_name
 
     warehouse = _existing_warehouse(args, first="load")
-    target = args.target or os.environ.get("AI_MARGIN_TARGET") or "duckdb"
+    target = target_name(args.target)
     if target == "duckdb":
         _check_not_held(warehouse)
     dbt_args = build_args(args.select, args.vars, args.full_refresh, args.target)
